@@ -1,0 +1,29 @@
+-- Debezium's least-privilege role: it may log in, stream logical replication and read the
+-- captured tables (for the initial snapshot). It owns nothing and is not a superuser.
+-- The password is read from the environment of psql (DEBEZIUM_PASSWORD), never from this file.
+\getenv debezium_password DEBEZIUM_PASSWORD
+\getenv debezium_user DEBEZIUM_USER
+
+SELECT format('CREATE ROLE %I WITH LOGIN REPLICATION PASSWORD %L', :'debezium_user', :'debezium_password')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'debezium_user') \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L',
+              :'debezium_user', :'debezium_password') \gexec
+
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), :'debezium_user') \gexec
+SELECT format('GRANT USAGE ON SCHEMA public TO %I', :'debezium_user') \gexec
+SELECT format('GRANT SELECT ON public.person TO %I', :'debezium_user') \gexec
+
+-- Heartbeats write here, so the replication slot advances even when captured tables are quiet
+-- (otherwise the slot would pin WAL produced by other activity).
+CREATE SCHEMA IF NOT EXISTS debezium;
+CREATE TABLE IF NOT EXISTS debezium.heartbeat (
+    id INT PRIMARY KEY,
+    ts TIMESTAMPTZ NOT NULL
+);
+SELECT format('GRANT USAGE ON SCHEMA debezium TO %I', :'debezium_user') \gexec
+SELECT format('GRANT SELECT, INSERT, UPDATE ON debezium.heartbeat TO %I', :'debezium_user') \gexec
+
+-- Publications are created here (publication.autocreate.mode=disabled), because creating one
+-- needs table ownership that Debezium's role must not have.
+SELECT 'CREATE PUBLICATION dbz_person FOR TABLE public.person, debezium.heartbeat'
+WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'dbz_person') \gexec

@@ -1,0 +1,3 @@
+from realtime_platform.cli import main
+
+main()

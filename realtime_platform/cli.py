@@ -1,0 +1,106 @@
+"""`platformctl`: the local mode's command line (the Makefile's targets call it)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from realtime_platform.config import REPO_ROOT, settings
+from realtime_platform.local.secrets import ensure_env_file
+
+
+def _cfg():
+    if ensure_env_file():
+        print("wrote random local secrets to .env")
+        settings.cache_clear()
+    return settings()
+
+
+def cmd_install(_: argparse.Namespace) -> None:
+    from realtime_platform.local.install import install_all
+
+    install_all(_cfg())
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    from realtime_platform.local.stack import up
+
+    up(_cfg(), only=args.only)
+
+
+def cmd_down(_: argparse.Namespace) -> None:
+    from realtime_platform.local.stack import down
+
+    down(_cfg())
+
+
+def cmd_status(_: argparse.Namespace) -> None:
+    from realtime_platform.local.stack import status
+
+    rows = status(_cfg())
+    print(f"{'SERVICE':<18}{'PROCESS':<12}HEALTH")
+    for name, state, healthy in rows:
+        print(f"{name:<18}{state:<12}{healthy}")
+    if any(h != "healthy" for _, _, h in rows):
+        sys.exit(1)
+
+
+def cmd_logs(args: argparse.Namespace) -> None:
+    from realtime_platform.local.paths import state_paths
+
+    logs = state_paths(_cfg()).logs
+    files = [logs / f"{args.service}.log"] if args.service else sorted(logs.glob("*.log"))
+    os.execvp("tail", ["tail", "-n", str(args.lines), *(["-F"] if args.follow else []),
+                       *map(str, files)])
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> None:
+    cfg = _cfg()
+    env = {**os.environ, **cfg.service_environment()}
+    result = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "bootstrap.sh"), *args.extra], env=env)
+    sys.exit(result.returncode)
+
+
+def cmd_env(_: argparse.Namespace) -> None:
+    """Prints `export` lines for a shell that talks to the local services."""
+    for key, value in _cfg().service_environment().items():
+        print(f"export {key}='{value}'")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from realtime_platform.demo import run_demo
+
+    run_demo(_cfg(), rows=args.rows, seed=args.seed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="platformctl", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("install", help="download every service (cached)").set_defaults(func=cmd_install)
+    p = sub.add_parser("up", help="install, start and wait for every service")
+    p.add_argument("--only", nargs="+", help="start only these services")
+    p.set_defaults(func=cmd_up)
+    sub.add_parser("down", help="stop every service").set_defaults(func=cmd_down)
+    sub.add_parser("status", help="process state and health of every service").set_defaults(
+        func=cmd_status)
+    p = sub.add_parser("logs", help="show service logs")
+    p.add_argument("service", nargs="?")
+    p.add_argument("-n", "--lines", type=int, default=50)
+    p.add_argument("-f", "--follow", action="store_true")
+    p.set_defaults(func=cmd_logs)
+    p = sub.add_parser("bootstrap", help="run scripts/bootstrap.sh against the local services")
+    p.add_argument("extra", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bootstrap)
+    sub.add_parser("env", help="print export lines for the local endpoints").set_defaults(func=cmd_env)
+    p = sub.add_parser("demo", help="write demo rows to Postgres and print them back from Trino")
+    p.add_argument("--rows", type=int, default=20)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_demo)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

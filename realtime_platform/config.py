@@ -1,0 +1,128 @@
+"""Typed settings of the platform, read from the environment, `.env` and `versions.env`.
+
+One object tells every part of the local mode (and the tests) where each service listens and
+which version it runs. Every value can be overridden by an environment variable of the same
+name in upper case (e.g. ``TRINO_PORT=18080``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class PlatformSettings(BaseSettings):
+    """Endpoints, versions and secrets of the platform."""
+
+    model_config = SettingsConfigDict(
+        env_file=(REPO_ROOT / "versions.env", REPO_ROOT / ".env"),
+        extra="ignore",
+    )
+
+    state_dir: Path = Field(REPO_ROOT / ".state", description="Downloads, data, logs, rendered configs.")
+    bind_host: str = Field("127.0.0.1", description="Every local service listens on this address only.")
+
+    # Versions (pinned in versions.env).
+    postgres_version: str
+    pgserver_version: str
+    kafka_version: str
+    log4j_version: str
+    debezium_version: str
+    pinot_version: str
+    trino_version: str
+    moto_version: str
+
+    # Ports.
+    postgres_port: int = 5432
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    connect_port: int = 8083
+    zookeeper_port: int = 2181
+    pinot_controller_port: int = 9000
+    pinot_broker_port: int = 8099
+    pinot_server_port: int = 8098
+    pinot_server_admin_port: int = 8097
+    pinot_server_grpc_port: int = 8090
+    trino_port: int = 8080
+    moto_port: int = 5000
+
+    # Databases and roles. Passwords come from .env only (generated on first `make up`).
+    postgres_db: str = "app"
+    postgres_user: str = "postgres"
+    postgres_password: SecretStr = Field(..., description="Superuser password of the local PostgreSQL.")
+    debezium_user: str = "debezium"
+    debezium_password: SecretStr = Field(..., description="Password of Debezium's replication role.")
+    aws_access_key_id: SecretStr = Field(..., description="Glue/S3 key (any value works for moto).")
+    aws_secret_access_key: SecretStr = Field(..., description="Glue/S3 secret (any value works for moto).")
+    aws_region: str = "us-east-1"
+    s3_bucket: str = "realtime-platform"
+
+    # JVM heaps, sized for a 2-core / 24 GB machine with room for Airflow and Superset.
+    kafka_heap: str = "512m"
+    connect_heap: str = "768m"
+    pinot_heap: str = "2g"
+    trino_heap: str = "3G"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"{self.bind_host}:{self.kafka_port}"
+
+    @property
+    def connect_url(self) -> str:
+        return f"http://{self.bind_host}:{self.connect_port}"
+
+    @property
+    def pinot_controller_url(self) -> str:
+        return f"http://{self.bind_host}:{self.pinot_controller_port}"
+
+    @property
+    def pinot_broker_url(self) -> str:
+        return f"http://{self.bind_host}:{self.pinot_broker_port}"
+
+    @property
+    def trino_url(self) -> str:
+        return f"http://{self.bind_host}:{self.trino_port}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://{self.bind_host}:{self.moto_port}"
+
+    def postgres_dsn(self, user: str | None = None, password: str | None = None) -> str:
+        user = user or self.postgres_user
+        password = password or self.postgres_password.get_secret_value()
+        return (
+            f"host={self.bind_host} port={self.postgres_port} dbname={self.postgres_db} "
+            f"user={user} password={password}"
+        )
+
+    def service_environment(self) -> dict[str, str]:
+        """Variables the services and the bootstrap script read (config providers, ${ENV:...})."""
+        return {
+            "POSTGRES_HOST": self.bind_host,
+            "POSTGRES_PORT": str(self.postgres_port),
+            "POSTGRES_DB": self.postgres_db,
+            "DEBEZIUM_USER": self.debezium_user,
+            "DEBEZIUM_PASSWORD": self.debezium_password.get_secret_value(),
+            "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "CONNECT_URL": self.connect_url,
+            "PINOT_CONTROLLER_URL": self.pinot_controller_url,
+            "PINOT_CONTROLLER_URLS": f"{self.bind_host}:{self.pinot_controller_port}",
+            "TRINO_URL": self.trino_url,
+            "AWS_ACCESS_KEY_ID": self.aws_access_key_id.get_secret_value(),
+            "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key.get_secret_value(),
+            "AWS_REGION": self.aws_region,
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "GLUE_ENDPOINT_URL": self.moto_url,
+            "S3_ENDPOINT_URL": self.moto_url,
+            "S3_BUCKET": self.s3_bucket,
+        }
+
+
+@lru_cache(maxsize=1)
+def settings() -> PlatformSettings:
+    return PlatformSettings()

@@ -1,0 +1,174 @@
+"""Fetching the platform's services from Maven Central into the state folder.
+
+Maven's local repository (~/.m2) is the download cache, so a second install downloads nothing.
+Each step is skipped when its target folder already holds a completed install (a marker file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from realtime_platform.config import PlatformSettings
+from realtime_platform.local.paths import MAVEN_POMS, StatePaths, state_paths
+
+# The Trino server tarball carries ~60 plugins; only these are unpacked.
+TRINO_PLUGINS = ("hive", "pinot")
+TRINO_TARBALL_SHA256 = {
+    "476": "cfd5accde17e8ebd251eeeb78aed1f490e77bb3a164d95a0f454bf8a7c1cbd3f",
+}
+MARKER = ".installed"
+
+
+def log(message: str) -> None:
+    print(f"[install] {message}", flush=True)
+
+
+def _mvn(*args: str) -> None:
+    """Runs Maven in batch mode; its download lines are the progress output."""
+    cmd = ["mvn", "-B", "--no-snapshot-updates", *args]
+    subprocess.run(cmd, check=True)
+
+
+def _done(target: Path) -> bool:
+    return (target / MARKER).exists()
+
+
+def _mark(target: Path) -> None:
+    (target / MARKER).write_text("ok\n")
+
+
+def maven_local_repository() -> Path:
+    override = os.environ.get("MAVEN_REPO_LOCAL")
+    return Path(override) if override else Path.home() / ".m2" / "repository"
+
+
+def fetch_artifact(coordinates: str) -> Path:
+    """Downloads one artifact (group:artifact:version[:type[:classifier]]) and returns its path."""
+    group, artifact, version, *rest = coordinates.split(":")
+    kind = rest[0] if rest else "jar"
+    classifier = rest[1] if len(rest) > 1 else None
+    name = f"{artifact}-{version}" + (f"-{classifier}" if classifier else "") + f".{kind}"
+    path = maven_local_repository() / group.replace(".", "/") / artifact / version / name
+    if not path.exists():
+        log(f"downloading {coordinates}")
+        _mvn("dependency:get", "-Dtransitive=false", f"-Dartifact={group}:{artifact}:{version}:{kind}"
+             + (f":{classifier}" if classifier else ""))
+    return path
+
+
+def copy_dependencies(pom: Path, target: Path, properties: dict[str, str]) -> None:
+    """Resolves a pom's runtime dependencies (transitively) into target/lib."""
+    lib = target / "lib"
+    defines = [f"-D{key}={value}" for key, value in properties.items()]
+    _mvn("-f", str(pom), "dependency:copy-dependencies", "-DincludeScope=runtime",
+         f"-DoutputDirectory={lib}", *defines)
+
+
+def install_kafka(cfg: PlatformSettings, paths: StatePaths) -> Path:
+    target = paths.dist / f"kafka-{cfg.kafka_version}"
+    if not _done(target):
+        log(f"Kafka {cfg.kafka_version} (broker + Connect) from Maven Central")
+        copy_dependencies(MAVEN_POMS / "kafka" / "pom.xml", target,
+                          {"kafka.version": cfg.kafka_version, "log4j.version": cfg.log4j_version})
+        _mark(target)
+    return target
+
+
+def install_debezium(cfg: PlatformSettings, paths: StatePaths) -> Path:
+    """Unpacks the connector's plugin archive into a folder on Connect's plugin.path."""
+    plugins = paths.dist / f"connect-plugins-debezium-{cfg.debezium_version}"
+    if not _done(plugins):
+        log(f"Debezium Postgres connector {cfg.debezium_version}")
+        archive = fetch_artifact(
+            f"io.debezium:debezium-connector-postgres:{cfg.debezium_version}:tar.gz:plugin")
+        plugins.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive) as tar:
+            tar.extractall(plugins, filter="data")
+        _mark(plugins)
+    return plugins
+
+
+def install_pinot(cfg: PlatformSettings, paths: StatePaths) -> Path:
+    target = paths.dist / f"pinot-{cfg.pinot_version}"
+    if not _done(target):
+        log(f"Apache Pinot {cfg.pinot_version} from Maven Central")
+        copy_dependencies(MAVEN_POMS / "pinot" / "pom.xml", target, {"pinot.version": cfg.pinot_version})
+        _mark(target)
+    return target
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def install_trino(cfg: PlatformSettings, paths: StatePaths) -> Path:
+    target = paths.dist / f"trino-server-{cfg.trino_version}"
+    if not _done(target):
+        log(f"Trino {cfg.trino_version} server (~820 MB once; cached in Maven's repository)")
+        tarball = fetch_artifact(f"io.trino:trino-server:{cfg.trino_version}:tar.gz")
+        expected = TRINO_TARBALL_SHA256.get(cfg.trino_version)
+        if expected and _sha256(tarball) != expected:
+            raise RuntimeError(f"checksum mismatch for {tarball}; delete it and retry")
+        top = f"trino-server-{cfg.trino_version}/"
+        wanted = [top + "bin/", top + "lib/"] + [f"{top}plugin/{name}/" for name in TRINO_PLUGINS]
+        log(f"unpacking bin, lib and plugins {', '.join(TRINO_PLUGINS)}")
+        shutil.rmtree(target, ignore_errors=True)
+        with tarfile.open(tarball) as tar:
+            members = []
+            for member in tar:
+                if any(member.name.startswith(prefix) for prefix in wanted):
+                    member.name = member.name[len(top):]
+                    members.append(member)
+            tar.extractall(target, members=members, filter="data")
+        _mark(target)
+    return target
+
+
+def install_trino_cli(cfg: PlatformSettings, paths: StatePaths, java_home: Path) -> Path:
+    """A `trino` command in .state/bin, backed by io.trino:trino-cli from Maven Central."""
+    jar = fetch_artifact(f"io.trino:trino-cli:{cfg.trino_version}:jar:executable")
+    launcher = paths.bin / "trino"
+    launcher.write_text(
+        "#!/bin/sh\n"
+        f'exec "{java_home}/bin/java" -jar "{jar}" --server "${{TRINO_URL:-{cfg.trino_url}}}" "$@"\n'
+    )
+    launcher.chmod(0o755)
+    return launcher
+
+
+def install_all(cfg: PlatformSettings, services: set[str] | None = None) -> None:
+    """Installs what the named services need (all when None)."""
+    from realtime_platform.local.jvm import find_java_home
+
+    def wanted(*names: str) -> bool:
+        return services is None or bool(services.intersection(names))
+
+    paths = state_paths(cfg)
+    paths.create()
+    if wanted("kafka", "connect"):
+        install_kafka(cfg, paths)
+    if wanted("connect"):
+        install_debezium(cfg, paths)
+    if wanted("pinot", "pinot-zookeeper"):
+        install_pinot(cfg, paths)
+    if wanted("trino"):
+        install_trino(cfg, paths)
+        install_trino_cli(cfg, paths, find_java_home(minimum=24))
+    log("services installed")
+
+
+if __name__ == "__main__":
+    from realtime_platform.config import settings
+
+    install_all(settings())
+    sys.exit(0)

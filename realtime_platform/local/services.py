@@ -1,0 +1,195 @@
+"""The local services: how each is prepared, started and probed.
+
+Each `Service` becomes one supervisord program. `prepare_*` functions do the one-time work a
+service needs before its first start (initdb, Kafka storage format) and render its config files
+from the templates in local/conf.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+
+from realtime_platform.config import REPO_ROOT, PlatformSettings
+from realtime_platform.local import health
+from realtime_platform.local.install import TRINO_PLUGINS
+from realtime_platform.local.jvm import find_java_home
+from realtime_platform.local.paths import TEMPLATES, StatePaths
+
+POSTGRES_OS_USER = "postgres"  # PostgreSQL refuses to run as root.
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    health: health.HealthCheck
+    stage: int  # services of one stage start together, after every earlier stage is healthy
+    start_timeout_s: int = 120
+    user: str | None = None
+    directory: Path | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def render(template: Path, target: Path, values: dict[str, str]) -> Path:
+    """Fills ${NAME} placeholders; an unknown placeholder is an error, not an empty string."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(Template(template.read_text()).substitute(values))
+    return target
+
+
+def _template_values(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
+    values = {key.upper(): str(value) for key, value in cfg.model_dump().items()
+              if isinstance(value, (int, str, Path))}
+    values.update(cfg.service_environment())
+    values.update(BIND_HOST=cfg.bind_host, STATE_DIR=str(paths.root), REPO_ROOT=str(REPO_ROOT))
+    return values
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+def pg_bin() -> Path:
+    """The server binaries shipped by the `pgserver` wheel (found without importing it)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the pgserver package is not installed; run `make install`")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _ensure_os_user(name: str) -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                       check=True)
+        return pwd.getpwnam(name)
+
+
+def _grant_traverse(path: Path) -> None:
+    """The postgres user must reach the binaries and its data dir: add o+x on parent folders."""
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            print(f"  granting o+x on {parent} so the postgres user can reach {path}")
+            parent.chmod(mode | 0o001)
+
+
+def prepare_postgres(cfg: PlatformSettings, paths: StatePaths) -> None:
+    data = paths.data / "postgres"
+    sockets = paths.run / "postgres"
+    user = _ensure_os_user(POSTGRES_OS_USER)
+    for folder in (data, sockets):
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chown(folder, user.pw_uid, user.pw_gid)
+    data.chmod(0o700)
+    _grant_traverse(pg_bin())
+    _grant_traverse(data.parent)
+    if (data / "PG_VERSION").exists():
+        return
+    print("  initdb (first start)")
+    pwfile = sockets / "initdb.pw"
+    pwfile.write_text(cfg.postgres_password.get_secret_value())
+    os.chown(pwfile, user.pw_uid, user.pw_gid)
+    pwfile.chmod(0o600)
+    try:
+        subprocess.run(["runuser", "-u", POSTGRES_OS_USER, "--", str(pg_bin() / "initdb"),
+                        "-D", str(data), "-U", cfg.postgres_user, f"--pwfile={pwfile}",
+                        "--auth-local=peer", "--auth-host=scram-sha-256", "--encoding=UTF8",
+                        "--locale=C"], check=True, stdout=subprocess.DEVNULL)
+    finally:
+        pwfile.unlink(missing_ok=True)
+
+
+def postgres_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    settings = {
+        "listen_addresses": cfg.bind_host,
+        "port": cfg.postgres_port,
+        "unix_socket_directories": paths.run / "postgres",
+        "wal_level": "logical",  # Debezium reads the WAL through pgoutput
+        "max_wal_senders": 10,
+        "max_replication_slots": 10,
+        "shared_buffers": "256MB",
+        "max_connections": 200,  # Airflow and Superset share this server
+    }
+    command = [str(pg_bin() / "postgres"), "-D", str(paths.data / "postgres")]
+    for key, value in settings.items():
+        command += ["-c", f"{key}={value}"]
+    return Service("postgres", command, health.tcp(cfg.bind_host, cfg.postgres_port), stage=0,
+                   user=POSTGRES_OS_USER, start_timeout_s=60)
+
+
+def run_postgres_init(cfg: PlatformSettings) -> None:
+    """Applies postgres/init/*.sql (idempotent) with psql, as compose's image does at first start."""
+    env = {**os.environ, "PGPASSWORD": cfg.postgres_password.get_secret_value(),
+           **cfg.service_environment()}
+    scripts = sorted((REPO_ROOT / "postgres" / "init").glob("*.sql"))
+    for script in scripts:
+        database = "postgres" if script.name.startswith("001-") else cfg.postgres_db
+        subprocess.run([str(pg_bin() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                        "-v", f"dbname={cfg.postgres_db}", "-h", cfg.bind_host,
+                        "-p", str(cfg.postgres_port), "-U", cfg.postgres_user, "-d", database,
+                        "-f", str(script)], check=True, env=env)
+
+
+# --- Kafka and Kafka Connect ---------------------------------------------------------------------
+
+def _kafka_lib(cfg: PlatformSettings, paths: StatePaths) -> str:
+    return str(paths.dist / f"kafka-{cfg.kafka_version}" / "lib" / "*")
+
+
+def _java17(cfg: PlatformSettings) -> str:
+    return str(find_java_home(minimum=17) / "bin" / "java")
+
+
+def prepare_kafka(cfg: PlatformSettings, paths: StatePaths) -> None:
+    values = {**_template_values(cfg, paths), "DATA_DIR": str(paths.data / "kafka")}
+    conf = render(TEMPLATES / "kafka" / "server.properties", paths.conf / "kafka" / "server.properties",
+                  values)
+    if (paths.data / "kafka" / "meta.properties").exists():
+        return
+    print("  formatting Kafka's KRaft storage (first start)")
+    subprocess.run([_java17(cfg), "-cp", _kafka_lib(cfg, paths), *_log4j_flags(),
+                    "kafka.tools.StorageTool", "format", "--standalone",
+                    "--cluster-id", uuid.uuid4().hex[:22], "--config", str(conf)],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def _log4j_flags() -> list[str]:
+    return [f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}"]
+
+
+def kafka_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    command = [_java17(cfg), f"-Xms{cfg.kafka_heap}", f"-Xmx{cfg.kafka_heap}", "-XX:+UseG1GC",
+               *_log4j_flags(), "-cp", _kafka_lib(cfg, paths), "kafka.Kafka",
+               str(paths.conf / "kafka" / "server.properties")]
+    return Service("kafka", command, health.tcp(cfg.bind_host, cfg.kafka_port), stage=0)
+
+
+def prepare_connect(cfg: PlatformSettings, paths: StatePaths) -> None:
+    plugin_path = paths.dist / f"connect-plugins-debezium-{cfg.debezium_version}"
+    render(TEMPLATES / "connect" / "connect-distributed.properties",
+           paths.conf / "connect" / "connect-distributed.properties",
+           {**_template_values(cfg, paths), "PLUGIN_PATH": str(plugin_path)})
+
+
+def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    command = [_java17(cfg), f"-Xms256m", f"-Xmx{cfg.connect_heap}", *_log4j_flags(),
+               "-cp", _kafka_lib(cfg, paths), "org.apache.kafka.connect.cli.ConnectDistributed",
+               str(paths.conf / "connect" / "connect-distributed.properties")]
+    return Service("connect", command, health.http(f"{cfg.connect_url}/connectors"), stage=1,
+                   start_timeout_s=180)
+
+
+# --- moto (local stand-in for AWS Glue and S3) -----------------------------------------------------
+
+def moto_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    moto_server = Path(shutil.which("moto_server") or REPO_ROOT / ".venv" / "bin" / "moto_server")
+    return Service("moto", [str(moto_server), "-H", cfg.bind_host, "-p", str(cfg.moto_port)],
+                   health.http(f"{cfg.moto_url}/moto-api/"), stage=0, start_timeout_s=60)

@@ -1,0 +1,76 @@
+"""`up`, `down` and `status` of the whole local stack."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from realtime_platform.config import PlatformSettings
+from realtime_platform.local import services as svc
+from realtime_platform.local import supervisor
+from realtime_platform.local.health import wait_until_healthy
+from realtime_platform.local.install import install_all
+from realtime_platform.local.paths import StatePaths, state_paths
+
+# (service factory, preparation run before its first start in this `up`)
+ServiceSpec = tuple[Callable[[PlatformSettings, StatePaths], svc.Service],
+                    Callable[[PlatformSettings, StatePaths], None] | None]
+
+SPECS: list[ServiceSpec] = [
+    (svc.postgres_service, svc.prepare_postgres),
+    (svc.moto_service, None),
+    (svc.kafka_service, svc.prepare_kafka),
+    (svc.connect_service, svc.prepare_connect),
+]
+
+
+def all_services(cfg: PlatformSettings, paths: StatePaths) -> list[svc.Service]:
+    return [factory(cfg, paths) for factory, _ in SPECS]
+
+
+def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
+    paths = state_paths(cfg)
+    started = time.monotonic()
+    print("== installing services (cached after the first run)")
+    install_all(cfg, set(only) if only else None)
+    services = all_services(cfg, paths)
+    wanted = {s.name for s in services} if not only else set(only)
+    print("== preparing configs and data folders")
+    for (factory, prepare), service in zip(SPECS, services):
+        if prepare and service.name in wanted:
+            prepare(cfg, paths)
+    supervisor.render_config(services, paths)
+    supervisor.ensure_daemon(paths, cfg.service_environment())
+    for stage in sorted({s.stage for s in services}):
+        batch = [s for s in services if s.stage == stage and s.name in wanted]
+        for service in batch:
+            supervisor.start(paths, service.name)
+        for service in batch:
+            wait_until_healthy(service.name, service.health, service.start_timeout_s,
+                               is_running=lambda name=service.name: supervisor.is_running(paths, name))
+            if service.name == "postgres":
+                svc.run_postgres_init(cfg)
+    print(f"== stack up in {time.monotonic() - started:.0f}s")
+
+
+def down(cfg: PlatformSettings) -> None:
+    paths = state_paths(cfg)
+    if not supervisor.daemon_running(paths):
+        print("stack is not running")
+        return
+    for service in reversed(all_services(cfg, paths)):
+        print(f"  stopping {service.name}")
+        supervisor.stop(paths, service.name)
+    supervisor.shutdown(paths)
+    print("stack stopped")
+
+
+def status(cfg: PlatformSettings) -> list[tuple[str, str, str]]:
+    """(service, process state, health) for every service."""
+    paths = state_paths(cfg)
+    services = all_services(cfg, paths)
+    if not supervisor.daemon_running(paths):
+        return [(s.name, "STOPPED", "-") for s in services]
+    states = {p["name"]: p["statename"] for p in supervisor.process_info(paths)}
+    return [(s.name, states.get(s.name, "UNKNOWN"), "healthy" if s.health.ok() else "unhealthy")
+            for s in services]

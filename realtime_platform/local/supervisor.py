@@ -1,0 +1,149 @@
+"""Running the local services under supervisord (PyPI `supervisor`) and talking to it over
+its XML-RPC unix socket."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import subprocess
+import sys
+import time
+import xmlrpc.client
+from pathlib import Path
+
+from supervisor.xmlrpc import SupervisorTransport
+
+from realtime_platform.local.paths import StatePaths
+from realtime_platform.local.services import Service
+
+
+def _socket(paths: StatePaths) -> Path:
+    return paths.run / "supervisor.sock"
+
+
+def config_path(paths: StatePaths) -> Path:
+    return paths.conf / "supervisord.conf"
+
+
+def render_config(services: list[Service], paths: StatePaths) -> Path:
+    """One [program:x] per service; none autostarts: `up` starts them stage by stage."""
+    parser = configparser.RawConfigParser()
+    parser.optionxform = str  # keep option names as written
+    parser["unix_http_server"] = {"file": str(_socket(paths)), "chmod": "0700"}
+    parser["supervisord"] = {
+        "logfile": str(paths.logs / "supervisord.log"),
+        "pidfile": str(paths.run / "supervisord.pid"),
+        "childlogdir": str(paths.logs),
+        "nodaemon": "false",
+        "silent": "true",
+    }
+    parser["rpcinterface:supervisor"] = {
+        "supervisor.rpcinterface_factory": "supervisor.rpcinterface:make_main_rpcinterface"}
+    parser["supervisorctl"] = {"serverurl": f"unix://{_socket(paths)}"}
+    for service in services:
+        program = {
+            # supervisord splits the command with shlex: quote every argument.
+            "command": " ".join(_quote(arg) for arg in service.command),
+            "autostart": "false",
+            "autorestart": "unexpected",
+            "startsecs": "3",
+            "startretries": "3",
+            "stopsignal": "TERM",
+            "stopwaitsecs": "30",
+            "stopasgroup": "true",
+            "killasgroup": "true",
+            "redirect_stderr": "true",
+            "stdout_logfile": str(paths.logs / f"{service.name}.log"),
+            "stdout_logfile_maxbytes": "50MB",
+            "stdout_logfile_backups": "2",
+        }
+        if service.user:
+            program["user"] = service.user
+        if service.directory:
+            program["directory"] = str(service.directory)
+        if service.environment:
+            program["environment"] = ",".join(
+                f'{key}="{value}"' for key, value in service.environment.items())
+        parser[f"program:{service.name}"] = program
+    target = config_path(paths)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w") as handle:
+        handle.write("; Rendered by realtime_platform.local; edit the Python service definitions.\n")
+        parser.write(handle)
+    return target
+
+
+def _quote(arg: str) -> str:
+    if arg and all(c.isalnum() or c in "-_./=:,+*@%" for c in arg):
+        return arg
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def rpc(paths: StatePaths) -> xmlrpc.client.ServerProxy:
+    transport = SupervisorTransport(None, None, serverurl=f"unix://{_socket(paths)}")
+    return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+
+def daemon_running(paths: StatePaths) -> bool:
+    if not _socket(paths).exists():
+        return False
+    try:
+        return rpc(paths).supervisor.getState()["statename"] == "RUNNING"
+    except (OSError, xmlrpc.client.Fault):
+        return False
+
+
+def ensure_daemon(paths: StatePaths, env: dict[str, str]) -> None:
+    """Starts supervisord, or makes a running one load a changed config (like `supervisorctl update`).
+
+    The services inherit supervisord's environment: secrets reach them without being written
+    into the rendered config.
+    """
+    if daemon_running(paths):
+        server = rpc(paths).supervisor
+        added, changed, removed = server.reloadConfig()[0]
+        for name in changed + removed:
+            server.stopProcessGroup(name)
+            server.removeProcessGroup(name)
+        for name in changed + added:
+            server.addProcessGroup(name)
+        return
+    supervisord = Path(sys.executable).parent / "supervisord"
+    subprocess.run([str(supervisord), "-c", str(config_path(paths))], check=True,
+                   env={**os.environ, **env})
+    deadline = time.monotonic() + 20
+    while not daemon_running(paths):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"supervisord did not start; see {paths.logs / 'supervisord.log'}")
+        time.sleep(0.2)
+
+
+def process_info(paths: StatePaths) -> list[dict]:
+    return rpc(paths).supervisor.getAllProcessInfo()
+
+
+def is_running(paths: StatePaths, name: str) -> bool:
+    return rpc(paths).supervisor.getProcessInfo(name)["statename"] in {"RUNNING", "STARTING", "BACKOFF"}
+
+
+def start(paths: StatePaths, name: str) -> None:
+    info = rpc(paths).supervisor.getProcessInfo(name)
+    if info["statename"] not in {"RUNNING", "STARTING"}:
+        rpc(paths).supervisor.startProcess(name, False)
+
+
+def stop(paths: StatePaths, name: str) -> None:
+    if rpc(paths).supervisor.getProcessInfo(name)["statename"] in {"RUNNING", "STARTING", "BACKOFF"}:
+        rpc(paths).supervisor.stopProcess(name, True)
+
+
+def shutdown(paths: StatePaths) -> None:
+    """Stops every service (in reverse start order is the caller's job) and supervisord itself."""
+    if not daemon_running(paths):
+        return
+    server = rpc(paths).supervisor
+    server.stopAllProcesses(True)
+    server.shutdown()
+    deadline = time.monotonic() + 30
+    while _socket(paths).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)

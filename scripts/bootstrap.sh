@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# Posts the platform's configs to the running services, idempotently:
+#   Kafka Connect  <- debezium/*.json            (PUT /connectors/<name>/config)
+#   Pinot          <- pinot/tables/*/*_schema.json, *_table.json (schema first, then table)
+#   Trino          <- the hive.views schema and dags/sql/views/*.sql (non-templated ones)
+# Every file is validated before any service is touched. Endpoints come from the environment,
+# with the local mode's defaults; compose passes its own.
+#
+# Usage: scripts/bootstrap.sh [--validate-only]
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CONNECT_URL="${CONNECT_URL:-http://127.0.0.1:8083}"
+PINOT_CONTROLLER_URL="${PINOT_CONTROLLER_URL:-http://127.0.0.1:9000}"
+TRINO_URL="${TRINO_URL:-http://127.0.0.1:8080}"
+# Kafka as Pinot's consumers reach it (in compose: kafka:9092).
+PINOT_KAFKA_BROKERS="${PINOT_KAFKA_BROKERS:-${KAFKA_BOOTSTRAP:-127.0.0.1:9092}}"
+S3_BUCKET="${S3_BUCKET:-realtime-platform}"
+DEBEZIUM_DIR="${DEBEZIUM_DIR:-$REPO_ROOT/debezium}"
+PINOT_TABLES_DIR="${PINOT_TABLES_DIR:-$REPO_ROOT/pinot/tables}"
+VIEWS_DIR="${VIEWS_DIR:-$REPO_ROOT/dags/sql/views}"
+WAIT_SECONDS="${BOOTSTRAP_WAIT_SECONDS:-180}"
+TRINO_USER="${TRINO_USER:-bootstrap}"
+
+log() { printf '[bootstrap] %s\n' "$*"; }
+die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Validation: every check runs before the first request to any service.
+# ---------------------------------------------------------------------------------------------
+problems=()
+problem() { problems+=("$1: $2"); }
+
+check_json() {  # file -> 0 when it parses
+  local err
+  if ! err=$(jq empty "$1" 2>&1); then
+    problem "$1" "malformed JSON (${err#jq: error (at *): })"
+    return 1
+  fi
+}
+
+validate_connector() {
+  local f=$1
+  check_json "$f" || return 0
+  jq -e '.name | type == "string" and length > 0' "$f" >/dev/null || problem "$f" "missing \"name\""
+  jq -e '.config["connector.class"] | type == "string"' "$f" >/dev/null \
+    || problem "$f" "missing config.\"connector.class\""
+  local literal
+  literal=$(jq -r '.config // {} | to_entries[]
+      | select((.key | test("password|secret"; "i")) and ((.value | tostring) | test("^\\$\\{(env|file):") | not))
+      | .key' "$f")
+  [[ -z "$literal" ]] || problem "$f" "literal secret in $(echo "$literal" | paste -sd, -): use \${env:NAME} or \${file:...}"
+}
+
+validate_pinot_pair() {
+  local schema=$1 table=$2
+  check_json "$schema" || return 0
+  check_json "$table" || return 0
+  local missing
+  missing=$(jq -r '
+      ([(.dimensionFieldSpecs // []), (.metricFieldSpecs // []), (.dateTimeFieldSpecs // [])] | add | map(.name)) as $cols
+      | (.primaryKeyColumns // [])[] | select(. as $c | $cols | index($c) | not)' "$schema")
+  [[ -z "$missing" ]] || problem "$schema" "primary key column(s) not in the schema: $(echo "$missing" | paste -sd, -)"
+  local schema_name table_schema
+  schema_name=$(jq -r '.schemaName // empty' "$schema")
+  [[ -n "$schema_name" ]] || problem "$schema" "missing schemaName"
+  table_schema=$(jq -r '.tableIndexConfig.schemaName // .validationConfig.schemaName // .segmentsConfig.schemaName // .tableName // empty' "$table")
+  [[ "$table_schema" == "$schema_name" ]] || problem "$table" "table's schema \"$table_schema\" is not \"$schema_name\""
+  if jq -e '.upsertConfig != null and .upsertConfig.mode != "NONE"' "$table" >/dev/null; then
+    jq -e '(.primaryKeyColumns // []) | length > 0' "$schema" >/dev/null \
+      || problem "$schema" "an upsert table needs primaryKeyColumns"
+    jq -e '.routing.instanceSelectorType == "strictReplicaGroup"' "$table" >/dev/null \
+      || problem "$table" "an upsert table needs routing.instanceSelectorType = strictReplicaGroup"
+    local column
+    for column in $(jq -r '[.upsertConfig.comparisonColumn, .upsertConfig.deleteRecordColumn] | map(select(. != null))[]' "$table"); do
+      jq -e --arg c "$column" '[(.dimensionFieldSpecs // []), (.metricFieldSpecs // []), (.dateTimeFieldSpecs // [])] | add | map(.name) | index($c)' \
+        "$schema" >/dev/null || problem "$table" "upsert column \"$column\" is not in the schema"
+    done
+  fi
+}
+
+validate_all() {
+  local f dir schema table tables=0
+  shopt -s nullglob
+  local connectors=("$DEBEZIUM_DIR"/*.json)
+  ((${#connectors[@]})) || problem "$DEBEZIUM_DIR" "no connector files"
+  for f in "${connectors[@]}"; do validate_connector "$f"; done
+  for dir in "$PINOT_TABLES_DIR"/*/; do
+    schema=("$dir"*_schema.json); table=("$dir"*_table.json)
+    if ((${#schema[@]} != 1 || ${#table[@]} != 1)); then
+      problem "$dir" "needs exactly one *_schema.json and one *_table.json"
+      continue
+    fi
+    validate_pinot_pair "${schema[0]}" "${table[0]}"
+    tables=$((tables + 1))
+  done
+  if ((${#problems[@]})); then
+    printf '[bootstrap] ERROR: invalid config, nothing was posted:\n' >&2
+    printf '  - %s\n' "${problems[@]}" >&2
+    exit 2
+  fi
+  log "validated ${#connectors[@]} connector file(s) and $tables Pinot table(s)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# HTTP helpers: show the service's own message on failure.
+# ---------------------------------------------------------------------------------------------
+BODY=$(mktemp)
+trap 'rm -f "$BODY"' EXIT
+
+# request METHOD URL [curl args...] -> prints HTTP status; body in $BODY
+request() {
+  local method=$1 url=$2; shift 2
+  curl -sS -o "$BODY" -w '%{http_code}' -X "$method" "$url" "$@" || echo "000"
+}
+
+expect_ok() {  # status what
+  local status=$1 what=$2
+  if [[ "$status" != 2* ]]; then
+    local message
+    message=$(jq -r '.message // .error // ._error // .' "$BODY" 2>/dev/null || cat "$BODY")
+    die "$what failed (HTTP $status): $message"
+  fi
+}
+
+wait_for() {  # name url [jq-filter]
+  local name=$1 url=$2 filter=${3:-}
+  local deadline=$((SECONDS + WAIT_SECONDS))
+  printf '[bootstrap] waiting for %s at %s ' "$name" "$url"
+  while true; do
+    if status=$(curl -s -o "$BODY" -w '%{http_code}' "$url" 2>/dev/null) && [[ "$status" == 2* ]] \
+        && { [[ -z "$filter" ]] || jq -e "$filter" "$BODY" >/dev/null 2>&1; }; then
+      echo "ok"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      echo
+      die "$name did not answer at $url within ${WAIT_SECONDS}s"
+    fi
+    printf '.'
+    sleep 2
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Kafka Connect
+# ---------------------------------------------------------------------------------------------
+apply_connector() {
+  local f=$1 name config status
+  name=$(jq -r .name "$f")
+  config=$(jq -c --arg name "$name" '.config + {name: $name}' "$f")
+  status=$(request GET "$CONNECT_URL/connectors/$name/config")
+  if [[ "$status" == 200 ]] && jq -e --argjson want "$config" '. == $want' "$BODY" >/dev/null; then
+    log "connector $name: unchanged"
+  else
+    status=$(request PUT "$CONNECT_URL/connectors/$name/config" -H 'Content-Type: application/json' -d "$config")
+    expect_ok "$status" "PUT connector $name"
+    log "connector $name: $([[ $status == 201 ]] && echo created || echo updated)"
+  fi
+}
+
+wait_connector_running() {
+  local name=$1 deadline=$((SECONDS + WAIT_SECONDS)) state
+  while true; do
+    request GET "$CONNECT_URL/connectors/$name/status" >/dev/null
+    state=$(jq -r '[.connector.state] + [.tasks[]?.state] | if length > 1 then (unique | join(",")) else "NO_TASKS" end' "$BODY" 2>/dev/null || echo UNKNOWN)
+    [[ "$state" == RUNNING ]] && { log "connector $name: RUNNING"; return 0; }
+    if [[ "$state" == *FAILED* ]]; then
+      die "connector $name FAILED: $(jq -r '[.connector.trace, .tasks[]?.trace] | map(select(. != null))[0] // "" | split("\n")[0]' "$BODY")"
+    fi
+    ((SECONDS < deadline)) || die "connector $name not RUNNING after ${WAIT_SECONDS}s (state: $state)"
+    sleep 2
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Pinot
+# ---------------------------------------------------------------------------------------------
+render_pinot_table() {  # fills ${PINOT_KAFKA_BROKERS} in string values
+  jq -c --arg brokers "$PINOT_KAFKA_BROKERS" \
+    'walk(if type == "string" then gsub("\\$\\{PINOT_KAFKA_BROKERS\\}"; $brokers) else . end)' "$1"
+}
+
+apply_pinot() {
+  local dir=$1 schema table name status body
+  schema=$(ls "$dir"*_schema.json); table=$(ls "$dir"*_table.json)
+  name=$(jq -r .schemaName "$schema")
+  status=$(request GET "$PINOT_CONTROLLER_URL/schemas/$name")
+  if [[ "$status" == 200 ]] && jq -e --slurpfile want "$schema" '. == $want[0]' "$BODY" >/dev/null; then
+    log "pinot schema $name: unchanged"
+  elif [[ "$status" == 200 ]]; then
+    status=$(request PUT "$PINOT_CONTROLLER_URL/schemas/$name" -H 'Content-Type: application/json' --data-binary "@$schema")
+    expect_ok "$status" "PUT pinot schema $name"
+    log "pinot schema $name: updated"
+  else
+    status=$(request POST "$PINOT_CONTROLLER_URL/schemas" -H 'Content-Type: application/json' --data-binary "@$schema")
+    expect_ok "$status" "POST pinot schema $name"
+    log "pinot schema $name: created"
+  fi
+  body=$(render_pinot_table "$table")
+  name=$(jq -r .tableName <<<"$body")
+  status=$(request GET "$PINOT_CONTROLLER_URL/tables/$name?type=realtime")
+  if [[ "$status" == 200 ]] && jq -e '.REALTIME != null' "$BODY" >/dev/null; then
+    if jq -e --argjson want "$body" '.REALTIME | [.ingestionConfig, .upsertConfig, .routing, .tableIndexConfig.streamConfigs] == ($want | [.ingestionConfig, .upsertConfig, .routing, .tableIndexConfig.streamConfigs])' "$BODY" >/dev/null; then
+      log "pinot table $name: unchanged"
+    else
+      status=$(request PUT "$PINOT_CONTROLLER_URL/tables/$name" -H 'Content-Type: application/json' -d "$body")
+      expect_ok "$status" "PUT pinot table $name"
+      log "pinot table $name: updated"
+    fi
+  else
+    status=$(request POST "$PINOT_CONTROLLER_URL/tables" -H 'Content-Type: application/json' -d "$body")
+    expect_ok "$status" "POST pinot table $name"
+    log "pinot table $name: created"
+  fi
+  wait_pinot_consuming "${name}_REALTIME"
+}
+
+wait_pinot_consuming() {
+  local table=$1 deadline=$((SECONDS + WAIT_SECONDS))
+  while true; do
+    request GET "$PINOT_CONTROLLER_URL/tables/${table%_REALTIME}/externalview" >/dev/null
+    if jq -e '[.REALTIME // {} | .[] | .[]] | index("CONSUMING")' "$BODY" >/dev/null 2>&1; then
+      log "pinot table $table: consuming"
+      return 0
+    fi
+    ((SECONDS < deadline)) || die "pinot table $table has no CONSUMING segment after ${WAIT_SECONDS}s"
+    sleep 2
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Trino (its HTTP protocol: POST the statement, follow nextUri until done)
+# ---------------------------------------------------------------------------------------------
+trino_sql() {  # sql what
+  local sql=$1 what=$2 status next
+  status=$(request POST "$TRINO_URL/v1/statement" -H "X-Trino-User: $TRINO_USER" --data-binary "$sql")
+  expect_ok "$status" "$what"
+  while true; do
+    if jq -e '.error' "$BODY" >/dev/null; then
+      die "$what failed in Trino: $(jq -r '.error.message' "$BODY")"
+    fi
+    next=$(jq -r '.nextUri // empty' "$BODY")
+    [[ -n "$next" ]] || return 0
+    status=$(request GET "$next" -H "X-Trino-User: $TRINO_USER")
+    expect_ok "$status" "$what"
+  done
+}
+
+apply_views() {
+  trino_sql "CREATE SCHEMA IF NOT EXISTS hive.views WITH (location = 's3://$S3_BUCKET/views/')" \
+    "CREATE SCHEMA hive.views"
+  log "trino schema hive.views: present"
+  local f
+  for f in "$VIEWS_DIR"/*.sql; do
+    if grep -q '{{' "$f"; then
+      log "view $(basename "$f" .sql): templated, built by the create_views DAG"
+      continue
+    fi
+    trino_sql "$(sed -e 's/;[[:space:]]*$//' "$f")" "view $(basename "$f")"
+    log "view $(basename "$f" .sql): created or replaced"
+  done
+}
+
+main() {
+  validate_all
+  [[ "${1:-}" == "--validate-only" ]] && exit 0
+
+  wait_for "Kafka Connect" "$CONNECT_URL/connectors"
+  wait_for "Pinot controller" "$PINOT_CONTROLLER_URL/health"
+  wait_for "Trino" "$TRINO_URL/v1/info" '.starting == false'
+
+  local f dir
+  for f in "$DEBEZIUM_DIR"/*.json; do apply_connector "$f"; done
+  for f in "$DEBEZIUM_DIR"/*.json; do wait_connector_running "$(jq -r .name "$f")"; done
+  for dir in "$PINOT_TABLES_DIR"/*/; do apply_pinot "$dir"; done
+  apply_views
+  log "done"
+}
+
+main "$@"
