@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
-import shutil
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +190,6 @@ def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 # --- moto (local stand-in for AWS Glue and S3) -----------------------------------------------------
 
 def moto_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    moto_server = Path(shutil.which("moto_server") or REPO_ROOT / ".venv" / "bin" / "moto_server")
+    moto_server = Path(sys.executable).parent / "moto_server"  # the venv's, pinned in pyproject
     return Service("moto", [str(moto_server), "-H", cfg.bind_host, "-p", str(cfg.moto_port)],
                    health.http(f"{cfg.moto_url}/moto-api/"), stage=0, start_timeout_s=60)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+
+import psutil
 
 from realtime_platform.config import PlatformSettings
 from realtime_platform.local import services as svc
@@ -65,12 +68,36 @@ def down(cfg: PlatformSettings) -> None:
     print("stack stopped")
 
 
-def status(cfg: PlatformSettings) -> list[tuple[str, str, str]]:
-    """(service, process state, health) for every service."""
+def status(cfg: PlatformSettings) -> list[ServiceStatus]:
+    """Process state, health and memory of every service."""
     paths = state_paths(cfg)
     services = all_services(cfg, paths)
     if not supervisor.daemon_running(paths):
-        return [(s.name, "STOPPED", "-") for s in services]
-    states = {p["name"]: p["statename"] for p in supervisor.process_info(paths)}
-    return [(s.name, states.get(s.name, "UNKNOWN"), "healthy" if s.health.ok() else "unhealthy")
-            for s in services]
+        return [ServiceStatus(s.name, "STOPPED", "-", 0) for s in services]
+    infos = {p["name"]: p for p in supervisor.process_info(paths)}
+    result = []
+    for service in services:
+        info = infos.get(service.name, {})
+        result.append(ServiceStatus(service.name, info.get("statename", "UNKNOWN"),
+                                    "healthy" if service.health.ok() else "unhealthy",
+                                    _tree_rss(info.get("pid", 0))))
+    return result
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    state: str
+    health: str
+    rss_bytes: int
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and its children (a launcher may fork the real JVM)."""
+    if not pid:
+        return 0
+    try:
+        process = psutil.Process(pid)
+        return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+    except psutil.Error:
+        return 0

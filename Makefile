@@ -1,0 +1,55 @@
+# The platform's commands. `make demo` runs the main job end to end; `make test` runs every test.
+# Both install what they need on a fresh machine (Python venv, then the services from Maven Central).
+
+PYTHON ?= python3
+VENV := .venv
+CTL := $(VENV)/bin/platformctl
+STAMP := $(VENV)/.installed
+
+.PHONY: help install up bootstrap demo test test-unit down status logs clean
+
+help:
+	@echo "make demo    platform up, bootstrap, demo rows through to Trino (the main job)"
+	@echo "make test    the whole test suite (unit + live end-to-end; starts the stack if needed)"
+	@echo "make up | down | status | logs [SERVICE=name] | bootstrap | install | clean"
+
+# The Python environment, rebuilt when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@echo "== Python environment ($(VENV))"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(PYTHON) -m uv pip install --quiet --python $(VENV)/bin/python -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+	$(CTL) install
+
+up: $(STAMP)
+	$(CTL) up
+	$(CTL) bootstrap
+
+bootstrap: $(STAMP)
+	$(CTL) bootstrap
+
+demo: up
+	$(CTL) demo
+
+test: $(STAMP)
+	$(CTL) install
+	$(VENV)/bin/pytest
+
+test-unit: $(STAMP)
+	$(VENV)/bin/pytest -m "not live"
+
+down: $(STAMP)
+	$(CTL) down
+
+status: $(STAMP)
+	$(CTL) status
+
+logs: $(STAMP)
+	$(CTL) logs $(SERVICE)
+
+# Removes the local state (data, logs, downloads unpacked from ~/.m2); keeps .env and the venv.
+clean: down
+	rm -rf .state

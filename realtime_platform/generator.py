@@ -1,0 +1,150 @@
+"""Demo data generator: inserts, updates and deletes `person` rows in PostgreSQL.
+
+Deterministic for a seed: the same seed gives the same sequence of operations and values (the
+ids themselves come from the table's sequence). Each operation commits on its own, so every
+change is a separate CDC event with its own commit time.
+
+    python -m realtime_platform.generator --inserts 1000 --updates 100 --deletes 100 --seed 7
+    python -m realtime_platform.generator --duration 60 --rate 20      # a mixed stream for a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+
+FIRST_NAMES = ("Fasih", "Alice", "Bob", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ivan",
+               "Jia", "Kofi", "Lena", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven")
+LAST_NAMES = ("Khan", "Smith", "Okafor", "Li", "Garcia", "Novak", "Haddad", "Sato", "Moreau", "Rossi")
+
+
+@dataclass
+class GeneratorReport:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    live_keys: set[tuple[int, int]] = field(default_factory=set)
+    deleted_keys: set[tuple[int, int]] = field(default_factory=set)
+    # (id, customer_id) -> commit time (time.time()) of the insert, for freshness measurements
+    insert_commit_times: dict[tuple[int, int], float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return f"inserted {self.inserted}, updated {self.updated}, deleted {self.deleted}"
+
+
+class PersonGenerator:
+    """Writes person rows; updates and deletes only touch rows this generator inserted."""
+
+    def __init__(self, conn: psycopg.Connection, seed: int = 42, customers: int = 500):
+        self.conn = conn
+        self.rng = random.Random(seed)
+        self.customers = customers
+        self.report = GeneratorReport()
+        self._keys: list[tuple[int, int]] = []  # insertion order keeps choices deterministic
+
+    def _name(self) -> str:
+        return f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
+
+    def insert(self) -> tuple[int, int]:
+        customer_id = self.rng.randint(1, self.customers)
+        with self.conn.transaction():
+            row = self.conn.execute(
+                "INSERT INTO person (customer_id, name) VALUES (%s, %s) RETURNING id, customer_id",
+                (customer_id, self._name())).fetchone()
+        key = (row[0], row[1])
+        self.report.insert_commit_times[key] = time.time()
+        self._keys.append(key)
+        self.report.live_keys.add(key)
+        self.report.inserted += 1
+        return key
+
+    def update(self) -> tuple[int, int] | None:
+        if not self._keys:
+            return None
+        key = self._keys[self.rng.randrange(len(self._keys))]
+        with self.conn.transaction():
+            self.conn.execute("UPDATE person SET name = %s WHERE id = %s AND customer_id = %s",
+                              (self._name(), *key))
+        self.report.updated += 1
+        return key
+
+    def delete(self) -> tuple[int, int] | None:
+        if not self._keys:
+            return None
+        key = self._keys.pop(self.rng.randrange(len(self._keys)))
+        with self.conn.transaction():
+            self.conn.execute("DELETE FROM person WHERE id = %s AND customer_id = %s", key)
+        self.report.live_keys.discard(key)
+        self.report.deleted_keys.add(key)
+        self.report.deleted += 1
+        return key
+
+
+class _Pacer:
+    """Sleeps so that operations run at `rate` per second (no pacing when rate is None)."""
+
+    def __init__(self, rate: float | None):
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next_at = time.monotonic()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        self.next_at += self.interval
+        delay = self.next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+def run_counts(dsn: str, inserts: int, updates: int, deletes: int, seed: int = 42,
+               rate: float | None = None) -> GeneratorReport:
+    """Inserts, then updates, then deletes the given numbers of rows."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        gen = PersonGenerator(conn, seed)
+        pacer = _Pacer(rate)
+        for op, count in ((gen.insert, inserts), (gen.update, updates), (gen.delete, deletes)):
+            for _ in range(count):
+                op()
+                pacer.wait()
+        return gen.report
+
+
+def run_mixed(dsn: str, duration_s: float, rate: float, seed: int = 42,
+              weights: tuple[int, int, int] = (6, 3, 1)) -> GeneratorReport:
+    """A stream of inserts/updates/deletes (by weight) at `rate` per second for `duration_s`."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        gen = PersonGenerator(conn, seed)
+        pacer = _Pacer(rate)
+        ops = (gen.insert, gen.update, gen.delete)
+        deadline = time.monotonic() + duration_s
+        while time.monotonic() < deadline:
+            gen.rng.choices(ops, weights=weights)[0]()
+            pacer.wait()
+        return gen.report
+
+
+def main(argv: list[str] | None = None) -> None:
+    from realtime_platform.config import settings
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--inserts", type=int, default=100)
+    parser.add_argument("--updates", type=int, default=10)
+    parser.add_argument("--deletes", type=int, default=10)
+    parser.add_argument("--duration", type=float, help="seconds of a mixed stream (ignores the counts)")
+    parser.add_argument("--rate", type=float, help="operations per second (default: as fast as possible)")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    dsn = settings().postgres_dsn()
+    if args.duration:
+        report = run_mixed(dsn, args.duration, args.rate or 10, args.seed)
+    else:
+        report = run_counts(dsn, args.inserts, args.updates, args.deletes, args.seed, args.rate)
+    print(report.summary())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""The bootstrap script refuses bad config files before it touches any service.
+
+Each case copies the repository's configs into a temporary folder, breaks one file, and runs
+the script with service URLs that point nowhere: a script that tried to post would fail
+differently (and slowly) than one that refuses up front.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import REPO
+
+UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens
+
+
+def run_bootstrap(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBEZIUM_DIR": str(tmp_path / "debezium"),
+        "PINOT_TABLES_DIR": str(tmp_path / "pinot"),
+        "VIEWS_DIR": str(REPO / "dags" / "sql" / "views"),
+        "CONNECT_URL": UNREACHABLE, "PINOT_CONTROLLER_URL": UNREACHABLE, "TRINO_URL": UNREACHABLE,
+        "BOOTSTRAP_WAIT_SECONDS": "2",
+    }
+    return subprocess.run(["bash", str(REPO / "scripts" / "bootstrap.sh"), *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def configs(tmp_path):
+    shutil.copytree(REPO / "debezium", tmp_path / "debezium")
+    shutil.copytree(REPO / "pinot" / "tables", tmp_path / "pinot")
+    return tmp_path
+
+
+def edit_json(path, change):
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def test_repository_configs_are_valid(configs):
+    result = run_bootstrap(configs, "--validate-only")
+    assert result.returncode == 0, result.stderr
+    assert "validated" in result.stdout
+
+
+def test_malformed_json_names_the_file(configs):
+    (configs / "debezium" / "person.json").write_text('{"name": "person", "config": {')
+    result = run_bootstrap(configs)
+    assert result.returncode == 2
+    assert "person.json" in result.stderr and "malformed JSON" in result.stderr
+    assert "nothing was posted" in result.stderr
+    assert "waiting for" not in result.stdout, "it must not reach any service"
+
+
+def test_literal_password_is_refused(configs):
+    edit_json(configs / "debezium" / "person.json",
+              lambda c: c["config"].update({"database.password": "hunter2hunter2"}))
+    result = run_bootstrap(configs)
+    assert result.returncode == 2
+    assert "literal secret in database.password" in result.stderr
+
+
+def test_primary_key_column_missing_from_schema(configs):
+    (schema,) = (configs / "pinot").glob("*person*/*_schema.json")
+    edit_json(schema, lambda s: s.update(primaryKeyColumns=["id", "no_such_column"]))
+    result = run_bootstrap(configs)
+    assert result.returncode == 2
+    assert "primary key column(s) not in the schema: no_such_column" in result.stderr
+
+
+def test_upsert_without_strict_replica_group(configs):
+    (table,) = (configs / "pinot").glob("*person*/*_table.json")
+    edit_json(table, lambda t: t.update(routing={"instanceSelectorType": "balanced"}))
+    result = run_bootstrap(configs)
+    assert result.returncode == 2
+    assert "strictReplicaGroup" in result.stderr
+
+
+def test_unreachable_service_is_named(configs):
+    result = run_bootstrap(configs)
+    assert result.returncode == 1
+    assert f"Kafka Connect did not answer at {UNREACHABLE}/connectors" in result.stderr
