@@ -59,14 +59,16 @@ class PlatformSettings(BaseSettings):
     debezium_password: SecretStr = Field(..., description="Password of Debezium's replication role.")
     aws_access_key_id: SecretStr = Field(..., description="Glue/S3 key (any value works for moto).")
     aws_secret_access_key: SecretStr = Field(..., description="Glue/S3 secret (any value works for moto).")
+    airflow_db_password: SecretStr = Field(..., description="Password of Airflow's metadata database role.")
+    airflow_admin_password: SecretStr = Field(..., description="Password of the Airflow UI user `admin`.")
     aws_region: str = "us-east-1"
     s3_bucket: str = "realtime-platform"
 
     # JVM heaps, sized for a 2-core / 24 GB machine with room for Airflow and Superset.
     kafka_heap: str = "512m"
     connect_heap: str = "768m"
-    pinot_heap: str = "2g"
-    trino_heap: str = "3G"
+    pinot_heap: str = "1536m"
+    trino_heap: str = "2G"
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -108,10 +110,12 @@ class PlatformSettings(BaseSettings):
             "POSTGRES_DB": self.postgres_db,
             "DEBEZIUM_USER": self.debezium_user,
             "DEBEZIUM_PASSWORD": self.debezium_password.get_secret_value(),
+            "AIRFLOW_DB_PASSWORD": self.airflow_db_password.get_secret_value(),
             "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "CONNECT_URL": self.connect_url,
             "PINOT_CONTROLLER_URL": self.pinot_controller_url,
             "PINOT_CONTROLLER_URLS": f"{self.bind_host}:{self.pinot_controller_port}",
+            "PINOT_SERVER_GRPC_PORT": str(self.pinot_server_grpc_port),
             "TRINO_URL": self.trino_url,
             "AWS_ACCESS_KEY_ID": self.aws_access_key_id.get_secret_value(),
             "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key.get_secret_value(),

@@ -1,4 +1,4 @@
-"""Demo data generator: inserts, updates and deletes `person` rows in PostgreSQL.
+"""Demo data generator: inserts, updates and deletes `person` and `orders` rows in PostgreSQL.
 
 Deterministic for a seed: the same seed gives the same sequence of operations and values (the
 ids themselves come from the table's sequence). Each operation commits on its own, so every
@@ -6,6 +6,7 @@ change is a separate CDC event with its own commit time.
 
     python -m realtime_platform.generator --inserts 1000 --updates 100 --deletes 100 --seed 7
     python -m realtime_platform.generator --duration 60 --rate 20      # a mixed stream for a minute
+    python -m realtime_platform.generator --table orders --inserts 2000
 """
 
 from __future__ import annotations
@@ -84,6 +85,62 @@ class PersonGenerator:
         return key
 
 
+STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled")
+CHANNELS = ("web", "mobile", "store", "partner")
+COUNTRIES = ("DE", "FR", "IN", "NG", "US", "BR", "JP")
+
+
+class OrdersGenerator:
+    """Writes orders created over the last ~15 months (UTC), so the 365-day views have an edge."""
+
+    def __init__(self, conn: psycopg.Connection, seed: int = 42, customers: int = 500,
+                 history_days: int = 450):
+        self.conn = conn
+        self.rng = random.Random(seed)
+        self.customers = customers
+        self.history_days = history_days
+        self.report = GeneratorReport()
+        self._keys: list[int] = []
+
+    def insert(self) -> int:
+        age_s = self.rng.uniform(0, self.history_days * 86400)
+        with self.conn.transaction():
+            (order_id,) = self.conn.execute(
+                "INSERT INTO orders (customer_id, status, channel, country, amount, created_at, updated_at) "
+                "VALUES (%s, %s, %s, %s, %s, (now() AT TIME ZONE 'utc') - make_interval(secs => %s), "
+                "(now() AT TIME ZONE 'utc') - make_interval(secs => %s)) RETURNING order_id",
+                (self.rng.randint(1, self.customers), self.rng.choice(STATUSES[:2]), self.rng.choice(CHANNELS),
+                 self.rng.choice(COUNTRIES), round(self.rng.uniform(5, 500), 2), age_s, age_s)).fetchone()
+        self._keys.append(order_id)
+        self.report.live_keys.add((order_id, 0))
+        self.report.inserted += 1
+        return order_id
+
+    def update(self) -> int | None:
+        if not self._keys:
+            return None
+        order_id = self._keys[self.rng.randrange(len(self._keys))]
+        with self.conn.transaction():
+            self.conn.execute("UPDATE orders SET status = %s, updated_at = now() AT TIME ZONE 'utc' "
+                              "WHERE order_id = %s", (self.rng.choice(STATUSES[1:]), order_id))
+        self.report.updated += 1
+        return order_id
+
+    def delete(self) -> int | None:
+        if not self._keys:
+            return None
+        order_id = self._keys.pop(self.rng.randrange(len(self._keys)))
+        with self.conn.transaction():
+            self.conn.execute("DELETE FROM orders WHERE order_id = %s", (order_id,))
+        self.report.live_keys.discard((order_id, 0))
+        self.report.deleted_keys.add((order_id, 0))
+        self.report.deleted += 1
+        return order_id
+
+
+GENERATORS = {"person": PersonGenerator, "orders": OrdersGenerator}
+
+
 class _Pacer:
     """Sleeps so that operations run at `rate` per second (no pacing when rate is None)."""
 
@@ -101,10 +158,10 @@ class _Pacer:
 
 
 def run_counts(dsn: str, inserts: int, updates: int, deletes: int, seed: int = 42,
-               rate: float | None = None) -> GeneratorReport:
-    """Inserts, then updates, then deletes the given numbers of rows."""
+               rate: float | None = None, table: str = "person") -> GeneratorReport:
+    """Inserts, then updates, then deletes the given numbers of rows of `table`."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        gen = PersonGenerator(conn, seed)
+        gen = GENERATORS[table](conn, seed)
         pacer = _Pacer(rate)
         for op, count in ((gen.insert, inserts), (gen.update, updates), (gen.delete, deletes)):
             for _ in range(count):
@@ -114,10 +171,10 @@ def run_counts(dsn: str, inserts: int, updates: int, deletes: int, seed: int = 4
 
 
 def run_mixed(dsn: str, duration_s: float, rate: float, seed: int = 42,
-              weights: tuple[int, int, int] = (6, 3, 1)) -> GeneratorReport:
+              weights: tuple[int, int, int] = (6, 3, 1), table: str = "person") -> GeneratorReport:
     """A stream of inserts/updates/deletes (by weight) at `rate` per second for `duration_s`."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        gen = PersonGenerator(conn, seed)
+        gen = GENERATORS[table](conn, seed)
         pacer = _Pacer(rate)
         ops = (gen.insert, gen.update, gen.delete)
         deadline = time.monotonic() + duration_s
@@ -137,12 +194,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, help="seconds of a mixed stream (ignores the counts)")
     parser.add_argument("--rate", type=float, help="operations per second (default: as fast as possible)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--table", choices=sorted(GENERATORS), default="person")
     args = parser.parse_args(argv)
     dsn = settings().postgres_dsn()
     if args.duration:
-        report = run_mixed(dsn, args.duration, args.rate or 10, args.seed)
+        report = run_mixed(dsn, args.duration, args.rate or 10, args.seed, table=args.table)
     else:
-        report = run_counts(dsn, args.inserts, args.updates, args.deletes, args.seed, args.rate)
+        report = run_counts(dsn, args.inserts, args.updates, args.deletes, args.seed, args.rate,
+                            table=args.table)
     print(report.summary())
 
 

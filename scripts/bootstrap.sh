@@ -209,7 +209,15 @@ apply_pinot() {
       log "pinot table $name: updated"
     fi
   else
-    status=$(request POST "$PINOT_CONTROLLER_URL/tables" -H 'Content-Type: application/json' -d "$body")
+    local attempt
+    for attempt in 1 2 3 4 5; do
+      status=$(request POST "$PINOT_CONTROLLER_URL/tables" -H 'Content-Type: application/json' -d "$body")
+      # Pinot 0.11 fails with an NPE in partitionsFor when the topic does not exist yet; that same
+      # metadata request makes Kafka auto-create it, so a retry a moment later succeeds.
+      [[ "$status" == 500 ]] && grep -q partitionsFor "$BODY" || break
+      log "pinot table $name: Kafka topic not there yet (attempt $attempt), retrying"
+      sleep 3
+    done
     expect_ok "$status" "POST pinot table $name"
     log "pinot table $name: created"
   fi

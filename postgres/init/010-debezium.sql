@@ -11,7 +11,7 @@ SELECT format('ALTER ROLE %I WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCRE
 
 SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), :'debezium_user') \gexec
 SELECT format('GRANT USAGE ON SCHEMA public TO %I', :'debezium_user') \gexec
-SELECT format('GRANT SELECT ON public.person TO %I', :'debezium_user') \gexec
+SELECT format('GRANT SELECT ON public.person, public.orders TO %I', :'debezium_user') \gexec
 
 -- Heartbeats write here, so the replication slot advances even when captured tables are quiet
 -- (otherwise the slot would pin WAL produced by other activity).
@@ -27,3 +27,5 @@ SELECT format('GRANT SELECT, INSERT, UPDATE ON debezium.heartbeat TO %I', :'debe
 -- needs table ownership that Debezium's role must not have.
 SELECT 'CREATE PUBLICATION dbz_person FOR TABLE public.person, debezium.heartbeat'
 WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'dbz_person') \gexec
+SELECT 'CREATE PUBLICATION dbz_orders FOR TABLE public.orders, debezium.heartbeat'
+WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'dbz_orders') \gexec

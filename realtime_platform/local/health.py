@@ -77,3 +77,17 @@ def wait_until_healthy(name: str, check: HealthCheck, timeout_s: float,
             sys.stdout.flush()
             last_dot = now
         time.sleep(0.5)
+
+
+def zookeeper(host: str, port: int) -> HealthCheck:
+    """ZooKeeper's `ruok` four-letter command answers `imok` when it serves requests."""
+    def probe() -> bool:
+        with socket.create_connection((host, port), timeout=2) as conn:
+            conn.sendall(b"ruok")
+            return conn.recv(4) == b"imok"
+
+    return HealthCheck(f"zookeeper://{host}:{port} ruok", probe)
+
+
+def all_of(checks: list[HealthCheck]) -> HealthCheck:
+    return HealthCheck(" + ".join(c.describe for c in checks), lambda: all(c.ok() for c in checks))

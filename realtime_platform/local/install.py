@@ -119,17 +119,21 @@ def install_trino(cfg: PlatformSettings, paths: StatePaths) -> Path:
         expected = TRINO_TARBALL_SHA256.get(cfg.trino_version)
         if expected and _sha256(tarball) != expected:
             raise RuntimeError(f"checksum mismatch for {tarball}; delete it and retry")
-        top = f"trino-server-{cfg.trino_version}/"
-        wanted = [top + "bin/", top + "lib/"] + [f"{top}plugin/{name}/" for name in TRINO_PLUGINS]
-        log(f"unpacking bin, lib and plugins {', '.join(TRINO_PLUGINS)}")
+        # Unpacked whole with tar, then trimmed: the tarball stores jars as hard links across plugin
+        # folders, so extracting only some folders breaks those links.
+        log(f"unpacking, keeping bin, lib and plugins {', '.join(TRINO_PLUGINS)}")
         shutil.rmtree(target, ignore_errors=True)
-        with tarfile.open(tarball) as tar:
-            members = []
-            for member in tar:
-                if any(member.name.startswith(prefix) for prefix in wanted):
-                    member.name = member.name[len(top):]
-                    members.append(member)
-            tar.extractall(target, members=members, filter="data")
+        scratch = paths.dist / f".unpack-trino-{cfg.trino_version}"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        subprocess.run(["tar", "-xzf", str(tarball), "-C", str(scratch), "--strip-components=1"], check=True)
+        target.mkdir(parents=True)
+        for keep in ("bin", "lib"):
+            (scratch / keep).rename(target / keep)
+        (target / "plugin").mkdir()
+        for plugin in TRINO_PLUGINS:
+            (scratch / "plugin" / plugin).rename(target / "plugin" / plugin)
+        shutil.rmtree(scratch)
         _mark(target)
     return target
 
@@ -140,7 +144,7 @@ def install_trino_cli(cfg: PlatformSettings, paths: StatePaths, java_home: Path)
     launcher = paths.bin / "trino"
     launcher.write_text(
         "#!/bin/sh\n"
-        f'exec "{java_home}/bin/java" -jar "{jar}" --server "${{TRINO_URL:-{cfg.trino_url}}}" "$@"\n'
+        f'exec "{java_home}/bin/java" --enable-native-access=ALL-UNNAMED -jar "{jar}" --server "${{TRINO_URL:-{cfg.trino_url}}}" "$@"\n'
     )
     launcher.chmod(0o755)
     return launcher

@@ -13,6 +13,9 @@ import pwd
 import subprocess
 import sys
 import uuid
+
+import requests
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -36,6 +39,8 @@ class Service:
     user: str | None = None
     directory: Path | None = None
     environment: dict[str, str] = field(default_factory=dict)
+    # one-time work once the service answers (idempotent: runs at every `up`)
+    on_healthy: Callable[[], None] | None = None
 
 
 def render(template: Path, target: Path, values: dict[str, str]) -> Path:
@@ -122,12 +127,13 @@ def postgres_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     for key, value in settings.items():
         command += ["-c", f"{key}={value}"]
     return Service("postgres", command, health.tcp(cfg.bind_host, cfg.postgres_port), stage=0,
-                   user=POSTGRES_OS_USER, start_timeout_s=60)
+                   user=POSTGRES_OS_USER, start_timeout_s=60, on_healthy=lambda: run_postgres_init(cfg))
 
 
 def run_postgres_init(cfg: PlatformSettings) -> None:
     """Applies postgres/init/*.sql (idempotent) with psql, as compose's image does at first start."""
     env = {**os.environ, "PGPASSWORD": cfg.postgres_password.get_secret_value(),
+           "PGOPTIONS": "-c client_min_messages=warning",
            **cfg.service_environment()}
     scripts = sorted((REPO_ROOT / "postgres" / "init").glob("*.sql"))
     for script in scripts:
@@ -192,4 +198,78 @@ def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 def moto_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     moto_server = Path(sys.executable).parent / "moto_server"  # the venv's, pinned in pyproject
     return Service("moto", [str(moto_server), "-H", cfg.bind_host, "-p", str(cfg.moto_port)],
-                   health.http(f"{cfg.moto_url}/moto-api/"), stage=0, start_timeout_s=60)
+                   health.http(f"{cfg.moto_url}/moto-api/"), stage=0, start_timeout_s=60,
+                   on_healthy=lambda: create_bucket(cfg))
+
+
+def create_bucket(cfg: PlatformSettings) -> None:
+    """The S3 bucket behind the hive catalog. moto keeps state in memory, so every start needs it;
+    with real AWS the bucket is the user's and this step does not run."""
+    response = requests.put(f"{cfg.moto_url}/{cfg.s3_bucket}", timeout=10)
+    if response.status_code not in (200, 409):
+        raise RuntimeError(f"creating bucket {cfg.s3_bucket} in moto failed: {response.text}")
+
+
+# --- Pinot ----------------------------------------------------------------------------------------
+
+PINOT_JVM_OPENS = [f"--add-opens=java.base/{pkg}=ALL-UNNAMED"
+                   for pkg in ("java.nio", "sun.nio.ch", "java.lang", "java.util", "java.lang.reflect")]
+PINOT_CLUSTER = "PinotCluster"
+
+
+def _pinot_values(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
+    return {**_template_values(cfg, paths), "PINOT_DATA_DIR": str(paths.data / "pinot"),
+            "PINOT_SERVER_NETTY_PORT": str(cfg.pinot_server_port)}
+
+
+def _pinot_java(cfg: PlatformSettings, paths: StatePaths) -> list[str]:
+    lib = paths.dist / f"pinot-{cfg.pinot_version}" / "lib" / "*"
+    return [_java17(cfg), f"-Dlog4j2.configurationFile={TEMPLATES / 'pinot' / 'log4j2.xml'}",
+            f"-Djava.io.tmpdir={paths.data / 'pinot' / 'tmp'}", "-cp", str(lib)]
+
+
+def prepare_pinot(cfg: PlatformSettings, paths: StatePaths) -> None:
+    values = _pinot_values(cfg, paths)
+    (paths.data / "pinot" / "tmp").mkdir(parents=True, exist_ok=True)
+    for name in ("zookeeper.cfg", "controller.conf", "broker.conf", "server.conf"):
+        render(TEMPLATES / "pinot" / name, paths.conf / "pinot" / name, values)
+
+
+def zookeeper_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    command = [*_pinot_java(cfg, paths)[:1], "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
+               *_pinot_java(cfg, paths)[1:], "org.apache.zookeeper.server.ZooKeeperServerMain",
+               str(paths.conf / "pinot" / "zookeeper.cfg")]
+    return Service("pinot-zookeeper", command, health.zookeeper(cfg.bind_host, cfg.zookeeper_port),
+                   stage=0, start_timeout_s=60)
+
+
+def pinot_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    """Controller, broker and server in one JVM (StartServiceManager with one config per role)."""
+    java, *flags = _pinot_java(cfg, paths)
+    command = [java, "-Xms512m", f"-Xmx{cfg.pinot_heap}", "-XX:MaxDirectMemorySize=512m", "-XX:+UseG1GC",
+               *PINOT_JVM_OPENS, *flags, "org.apache.pinot.tools.admin.PinotAdministrator",
+               "StartServiceManager", "-zkAddress", f"{cfg.bind_host}:{cfg.zookeeper_port}",
+               "-clusterName", PINOT_CLUSTER, "-port", "-1", "-bootstrapConfigPaths",
+               *(str(paths.conf / "pinot" / f"{role}.conf") for role in ("controller", "broker", "server"))]
+    checks = [health.http(f"http://{cfg.bind_host}:{port}/health")
+              for port in (cfg.pinot_controller_port, cfg.pinot_broker_port, cfg.pinot_server_admin_port)]
+    return Service("pinot", command, health.all_of(checks), stage=1, start_timeout_s=240)
+
+
+# --- Trino ----------------------------------------------------------------------------------------
+
+def prepare_trino(cfg: PlatformSettings, paths: StatePaths) -> None:
+    values = {**_template_values(cfg, paths), "TRINO_DATA_DIR": str(paths.data / "trino"),
+              "TRINO_CATALOG_DIR": str(REPO_ROOT / "trino" / "catalogs"), "TRINO_HEAP": cfg.trino_heap}
+    for name in ("node.properties", "config.properties", "jvm.config", "log.properties"):
+        render(TEMPLATES / "trino" / name, paths.conf / "trino" / name, values)
+
+
+def trino_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    java_home = find_java_home(minimum=24)  # Trino 476 requires Java 24+
+    server = paths.dist / f"trino-server-{cfg.trino_version}"
+    command = [str(server / "bin" / "launcher"), "run", f"--etc-dir={paths.conf / 'trino'}",
+               f"--data-dir={paths.data / 'trino'}"]
+    environment = {"JAVA_HOME": str(java_home), "PATH": f"{java_home / 'bin'}:{os.environ.get('PATH', '')}"}
+    return Service("trino", command, health.trino_ready(cfg.trino_url), stage=2, start_timeout_s=240,
+                   environment=environment)

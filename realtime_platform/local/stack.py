@@ -24,6 +24,9 @@ SPECS: list[ServiceSpec] = [
     (svc.moto_service, None),
     (svc.kafka_service, svc.prepare_kafka),
     (svc.connect_service, svc.prepare_connect),
+    (svc.zookeeper_service, svc.prepare_pinot),
+    (svc.pinot_service, None),
+    (svc.trino_service, svc.prepare_trino),
 ]
 
 
@@ -42,8 +45,8 @@ def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
     for (factory, prepare), service in zip(SPECS, services):
         if prepare and service.name in wanted:
             prepare(cfg, paths)
-    supervisor.render_config(services, paths)
-    supervisor.ensure_daemon(paths, cfg.service_environment())
+    supervisor.render_config(services, paths, cfg.service_environment())
+    supervisor.ensure_daemon(paths)
     for stage in sorted({s.stage for s in services}):
         batch = [s for s in services if s.stage == stage and s.name in wanted]
         for service in batch:
@@ -51,8 +54,8 @@ def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
         for service in batch:
             wait_until_healthy(service.name, service.health, service.start_timeout_s,
                                is_running=lambda name=service.name: supervisor.is_running(paths, name))
-            if service.name == "postgres":
-                svc.run_postgres_init(cfg)
+            if service.on_healthy:
+                service.on_healthy()
     print(f"== stack up in {time.monotonic() - started:.0f}s")
 
 

@@ -4,7 +4,6 @@ its XML-RPC unix socket."""
 from __future__ import annotations
 
 import configparser
-import os
 import subprocess
 import sys
 import time
@@ -25,8 +24,12 @@ def config_path(paths: StatePaths) -> Path:
     return paths.conf / "supervisord.conf"
 
 
-def render_config(services: list[Service], paths: StatePaths) -> Path:
-    """One [program:x] per service; none autostarts: `up` starts them stage by stage."""
+def render_config(services: list[Service], paths: StatePaths, environment: dict[str, str]) -> Path:
+    """One [program:x] per service; none autostarts: `up` starts them stage by stage.
+
+    `environment` (endpoints and secrets the services read) goes into every program, so a changed
+    value makes supervisord see the program as changed and `up` restarts it. The file is mode 600.
+    """
     parser = configparser.RawConfigParser()
     parser.optionxform = str  # keep option names as written
     parser["unix_http_server"] = {"file": str(_socket(paths)), "chmod": "0700"}
@@ -61,16 +64,22 @@ def render_config(services: list[Service], paths: StatePaths) -> Path:
             program["user"] = service.user
         if service.directory:
             program["directory"] = str(service.directory)
-        if service.environment:
-            program["environment"] = ",".join(
-                f'{key}="{value}"' for key, value in service.environment.items())
+        program["environment"] = ",".join(
+            f'{key}="{_escape(value)}"' for key, value in {**environment, **service.environment}.items())
         parser[f"program:{service.name}"] = program
     target = config_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
+    target.touch(mode=0o600)
+    target.chmod(0o600)
     with target.open("w") as handle:
         handle.write("; Rendered by realtime_platform.local; edit the Python service definitions.\n")
         parser.write(handle)
     return target
+
+
+def _escape(value: str) -> str:
+    """supervisord expands %(name)s and ends values at an unescaped quote."""
+    return value.replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _quote(arg: str) -> str:
@@ -93,12 +102,8 @@ def daemon_running(paths: StatePaths) -> bool:
         return False
 
 
-def ensure_daemon(paths: StatePaths, env: dict[str, str]) -> None:
-    """Starts supervisord, or makes a running one load a changed config (like `supervisorctl update`).
-
-    The services inherit supervisord's environment: secrets reach them without being written
-    into the rendered config.
-    """
+def ensure_daemon(paths: StatePaths) -> None:
+    """Starts supervisord, or makes a running one load a changed config (like `supervisorctl update`)."""
     if daemon_running(paths):
         server = rpc(paths).supervisor
         added, changed, removed = server.reloadConfig()[0]
@@ -109,8 +114,7 @@ def ensure_daemon(paths: StatePaths, env: dict[str, str]) -> None:
             server.addProcessGroup(name)
         return
     supervisord = Path(sys.executable).parent / "supervisord"
-    subprocess.run([str(supervisord), "-c", str(config_path(paths))], check=True,
-                   env={**os.environ, **env})
+    subprocess.run([str(supervisord), "-c", str(config_path(paths))], check=True)
     deadline = time.monotonic() + 20
     while not daemon_running(paths):
         if time.monotonic() > deadline:

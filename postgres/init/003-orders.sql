@@ -1,0 +1,14 @@
+-- Source table of the orders stream. Timestamps are UTC without time zone: with
+-- time.precision.mode=connect Debezium sends them as epoch milliseconds, which Pinot stores as is.
+CREATE TABLE IF NOT EXISTS public.orders (
+    order_id    BIGSERIAL      NOT NULL,
+    customer_id BIGINT         NOT NULL,
+    status      TEXT           NOT NULL,
+    channel     TEXT           NOT NULL,
+    country     TEXT           NOT NULL,
+    amount      NUMERIC(12, 2) NOT NULL,
+    created_at  TIMESTAMP      NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    updated_at  TIMESTAMP      NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
+    PRIMARY KEY (order_id)
+);
+ALTER TABLE public.orders REPLICA IDENTITY DEFAULT;

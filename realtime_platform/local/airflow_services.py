@@ -1,0 +1,336 @@
+"""Airflow 3 in the local mode: api-server (UI and REST API), scheduler, dag-processor and triggerer
+as four supervisord programs, plus the one-time preparation they share.
+
+Everything is configured by `AIRFLOW__SECTION__KEY` variables (no airflow.cfg in the repository):
+LocalExecutor, metadata in the platform's PostgreSQL (database and role `airflow`, created by
+postgres/init/020-airflow.sql), `AIRFLOW_HOME` in the state folder, DAGs and plugins from the
+repository, the API server on 127.0.0.1. No secret is written into the environment (and so into
+supervisord.conf): `prepare_airflow` writes them to files of mode 600 in the state folder, which
+the environment names (a libpq password file, `*_CMD` options, the simple auth manager's
+passwords file).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.metadata
+import json
+import os
+import secrets
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from realtime_platform.config import REPO_ROOT, PlatformSettings
+from realtime_platform.local import health
+from realtime_platform.local.paths import StatePaths
+from realtime_platform.local.services import Service
+
+AIRFLOW_PORT = 8085  # Trino has 8080; PlatformSettings.airflow_port overrides when it exists
+# Airflow starts last: its DAGs query Trino, and the heavy JVMs are up by then (2 cores).
+AIRFLOW_STAGE = 10
+PARALLELISM = 4  # LocalExecutor starts this many worker processes; ~45 MB each
+START_TIMEOUT_S = 300  # the first start migrates the metadata database
+
+DB_NAME = "airflow"  # see postgres/init/020-airflow.sql
+DB_USER = "airflow"
+ADMIN_USER = "admin"
+TRINO_USER = "platform"
+TRINO_CONN_ID = "trino_default"
+POSTGRES_CONN_ID = "postgres_app"
+
+
+@dataclass(frozen=True)
+class AirflowPaths:
+    home: Path
+
+    @property
+    def config(self) -> Path:
+        """A near-empty airflow.cfg: its presence stops Airflow writing a 3,000-line default."""
+        return self.home / "airflow.cfg"
+
+    @property
+    def secrets(self) -> Path:
+        return self.home / "secrets"
+
+    @property
+    def passwords_file(self) -> Path:
+        """The simple auth manager's {"user": "password"} file (written from .env)."""
+        return self.secrets / "simple_auth_manager_passwords.json"
+
+    @property
+    def pgpass(self) -> Path:
+        """libpq password file for role `airflow` (metadata database and data-quality reads)."""
+        return self.secrets / "pgpass"
+
+    @property
+    def fernet_key(self) -> Path:
+        return self.secrets / "fernet_key"
+
+    @property
+    def jwt_secret(self) -> Path:
+        return self.secrets / "jwt_secret"
+
+    @property
+    def api_secret_key(self) -> Path:
+        return self.secrets / "api_secret_key"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    def migrated_stamp(self, version: str) -> Path:
+        """Exists once `airflow db migrate` of this Airflow version has succeeded."""
+        return self.home / f"db-migrated-{version}"
+
+
+def airflow_paths(paths: StatePaths) -> AirflowPaths:
+    return AirflowPaths(paths.root / "airflow")
+
+
+def airflow_bin() -> Path:
+    """The `airflow` command of the running venv (pinned in pyproject, like moto_server)."""
+    return Path(sys.executable).parent / "airflow"
+
+
+def airflow_version() -> str:
+    try:
+        return importlib.metadata.version("apache-airflow-core")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def migrated_stamp(paths: StatePaths) -> Path:
+    return airflow_paths(paths).migrated_stamp(airflow_version())
+
+
+def airflow_port(cfg: PlatformSettings) -> int:
+    return int(getattr(cfg, "airflow_port", AIRFLOW_PORT))
+
+
+def airflow_url(cfg: PlatformSettings) -> str:
+    return f"http://{cfg.bind_host}:{airflow_port(cfg)}"
+
+
+def secret(cfg: PlatformSettings, name: str) -> str:
+    """A secret by settings field (`airflow_db_password`), else environment, else `.env`."""
+    value = getattr(cfg, name, None)
+    if value is not None:
+        return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+    key = name.upper()
+    if os.environ.get(key):
+        return os.environ[key]
+    from dotenv import dotenv_values  # python-dotenv, a dependency of pydantic-settings
+
+    value = dotenv_values(REPO_ROOT / ".env").get(key)
+    if value:
+        return value
+    raise RuntimeError(f"{key} is not set: add it to .env (realtime_platform/local/secrets.py "
+                       f"generates it) or to the environment")
+
+
+def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
+    """Every setting of the Airflow processes, as environment variables; no secret values."""
+    ap = airflow_paths(paths)
+    host = cfg.bind_host
+    url = airflow_url(cfg)
+    trino = urlparse(cfg.trino_url)
+
+    def cat(path: Path) -> str:  # `*_CMD` options run this (split with shlex) when read
+        return f"cat {shlex.quote(str(path))}"
+
+    env = {
+        "AIRFLOW_HOME": str(ap.home),
+        "AIRFLOW_CONFIG": str(ap.config),
+        "PGPASSFILE": str(ap.pgpass),
+        "S3_BUCKET": cfg.s3_bucket,
+        # [core]
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # New DAGs run on their schedule without a click (the views must exist every day).
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER":
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(ap.passwords_file),
+        # Task processes report to the API server; the default (localhost:8080) is Trino here.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+        "AIRFLOW__CORE__FERNET_KEY_CMD": cat(ap.fernet_key),
+        # [database]: the password comes from PGPASSFILE (libpq and asyncpg both read it).
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":
+            f"postgresql+psycopg2://{DB_USER}@{host}:{cfg.postgres_port}/{DB_NAME}",
+        # [api]
+        "AIRFLOW__API__HOST": host,
+        "AIRFLOW__API__PORT": str(airflow_port(cfg)),
+        "AIRFLOW__API__BASE_URL": url,
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__SECRET_KEY_CMD": cat(ap.api_secret_key),
+        "AIRFLOW__API_AUTH__JWT_SECRET_CMD": cat(ap.jwt_secret),
+        # [dag_processor]: a few DAG files, 2 cores.
+        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "60",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(ap.logs),
+        # Connections.
+        f"AIRFLOW_CONN_{TRINO_CONN_ID.upper()}":
+            f"trino://{TRINO_USER}@{trino.hostname}:{trino.port}/?catalog=hive&protocol={trino.scheme}",
+        f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}":
+            f"postgresql://{DB_USER}@{host}:{cfg.postgres_port}/{cfg.postgres_db}",
+    }
+    _check_supervisor_safe(env)
+    return env
+
+
+def _check_supervisor_safe(env: dict[str, str]) -> None:
+    """supervisord writes values as KEY="value" and expands %(...)s: neither may appear."""
+    bad = {key for key, value in env.items() if '"' in value or "%" in value}
+    if bad:
+        raise ValueError(f"environment values with \" or % cannot go through supervisord: {sorted(bad)}")
+
+
+def subprocess_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
+    """The environment for running `airflow ...` by hand or from a test, as the services see it."""
+    return {**os.environ, **cfg.service_environment(), **airflow_environment(cfg, paths)}
+
+
+# --- the four programs ----------------------------------------------------------------------------
+
+def _component(cfg: PlatformSettings, paths: StatePaths, name: str, args: list[str],
+               check: health.HealthCheck, migrate_first: bool = False) -> Service:
+    airflow = shlex.quote(str(airflow_bin()))
+    stamp = shlex.quote(str(migrated_stamp(paths)))
+    command = f"exec {airflow} {' '.join(shlex.quote(a) for a in args)}"
+    if migrate_first:
+        # The API server migrates the metadata database unless `prepare_airflow` already did
+        # (the very first `up`: PostgreSQL was not running yet when it ran).
+        script = f"{{ [ -e {stamp} ] || {{ {airflow} db migrate && touch {stamp}; }}; }} && {command}"
+    else:
+        # The others wait for that migration (at most 10 minutes; then Airflow's own check
+        # reports what is missing). `exec`: supervisord signals Airflow itself, not the shell.
+        script = (f"i=0; while [ ! -e {stamp} ] && [ $i -lt 600 ]; do sleep 2; i=$((i+2)); done; "
+                  f"{command}")
+    return Service(name, ["/bin/sh", "-c", script], check, stage=AIRFLOW_STAGE,
+                   start_timeout_s=START_TIMEOUT_S, directory=airflow_paths(paths).home,
+                   environment=airflow_environment(cfg, paths))
+
+
+def _health_url(cfg: PlatformSettings) -> str:
+    return f"{airflow_url(cfg)}/api/v2/monitor/health"
+
+
+def _component_healthy(component: str):
+    def accept(response) -> bool:
+        return (response.json().get(component) or {}).get("status") == "healthy"
+    return accept
+
+
+def airflow_api_server_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    check = health.http(_health_url(cfg), _component_healthy("metadatabase"))
+    return _component(cfg, paths, "airflow-api-server", ["api-server"], check, migrate_first=True)
+
+
+def airflow_scheduler_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    # --skip-serve-logs: the log server would listen on every interface; the API server reads
+    # the task logs from disk (same machine), so it is not needed.
+    check = health.http(_health_url(cfg), _component_healthy("scheduler"))
+    return _component(cfg, paths, "airflow-scheduler", ["scheduler", "--skip-serve-logs"], check)
+
+
+def airflow_dag_processor_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    check = health.http(_health_url(cfg), _component_healthy("dag_processor"))
+    return _component(cfg, paths, "airflow-dag-processor", ["dag-processor"], check)
+
+
+def airflow_triggerer_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    check = health.http(_health_url(cfg), _component_healthy("triggerer"))
+    return _component(cfg, paths, "airflow-triggerer", ["triggerer", "--skip-serve-logs"], check)
+
+
+# --- one-time preparation -------------------------------------------------------------------------
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text)
+
+
+def _write_once(path: Path, make) -> None:
+    if not path.exists() or not path.read_text():
+        _write_private(path, make())
+
+
+def _pgpass_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> AirflowPaths:
+    """AIRFLOW_HOME and the secret files. Keys are generated once; passwords follow .env."""
+    ap = airflow_paths(paths)
+    ap.home.mkdir(parents=True, exist_ok=True)
+    ap.logs.mkdir(parents=True, exist_ok=True)
+    ap.secrets.mkdir(parents=True, exist_ok=True)
+    ap.secrets.chmod(0o700)
+    _write_once(ap.fernet_key, lambda: base64.urlsafe_b64encode(os.urandom(32)).decode())
+    # 64 bytes at least: the JWTs are signed with HMAC-SHA512.
+    _write_once(ap.jwt_secret, lambda: secrets.token_urlsafe(64))
+    _write_once(ap.api_secret_key, lambda: secrets.token_urlsafe(64))
+    _write_private(ap.passwords_file, json.dumps({ADMIN_USER: secret(cfg, "airflow_admin_password")}))
+    password = _pgpass_escape(secret(cfg, "airflow_db_password"))
+    _write_private(ap.pgpass, f"{cfg.bind_host}:{cfg.postgres_port}:*:{DB_USER}:{password}\n")
+    if not ap.config.exists():
+        _write_private(ap.config, "# Airflow reads its settings from the environment: see\n"
+                                  "# realtime_platform/local/airflow_services.py. Keep this file: "
+                                  "without it Airflow writes a default one here.\n")
+    return ap
+
+
+def metadata_db_reachable(cfg: PlatformSettings, paths: StatePaths) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(host=cfg.bind_host, port=cfg.postgres_port, dbname=DB_NAME, user=DB_USER,
+                             password=secret(cfg, "airflow_db_password"), connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def migrate_metadata_db(cfg: PlatformSettings, paths: StatePaths) -> None:
+    """`airflow db migrate` (creates or upgrades Airflow's tables; a no-op when up to date), then
+    the stamp that tells the programs and later `up`s that this Airflow version's schema is in."""
+    result = subprocess.run([str(airflow_bin()), "db", "migrate"], env=subprocess_environment(cfg, paths),
+                            cwd=airflow_paths(paths).home, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+        raise RuntimeError(f"airflow db migrate failed:\n{tail}")
+    migrated_stamp(paths).touch()
+
+
+def prepare_airflow(cfg: PlatformSettings, paths: StatePaths) -> None:
+    """Before the Airflow programs start: the state files, then `airflow db migrate` once per
+    Airflow version (a stamp file records it; delete `$AIRFLOW_HOME/db-migrated-*` to force it).
+    On the very first `up` PostgreSQL, and so the `airflow` database, is not there yet: then the
+    API server migrates when it starts and the other programs wait for it (see `_component`)."""
+    write_state_files(cfg, paths)
+    if migrated_stamp(paths).exists():
+        return
+    if metadata_db_reachable(cfg, paths):
+        print("  airflow db migrate")
+        migrate_metadata_db(cfg, paths)
+    else:
+        print("  airflow metadata database not reachable yet: the API server migrates it at start")
+
+
+AIRFLOW_SPECS = [
+    (airflow_api_server_service, prepare_airflow),
+    (airflow_scheduler_service, None),
+    (airflow_dag_processor_service, None),
+    (airflow_triggerer_service, None),
+]
