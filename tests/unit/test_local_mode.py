@@ -1,0 +1,83 @@
+"""The local mode's pieces that need no running service: templates, secrets, supervisord config."""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+from pathlib import Path
+
+import pytest
+
+from realtime_platform.config import PlatformSettings
+from realtime_platform.local import services as svc
+from realtime_platform.local.health import HealthCheck
+from realtime_platform.local.paths import TEMPLATES, StatePaths
+from realtime_platform.local.secrets import GENERATED, ensure_env_file
+from realtime_platform.local.supervisor import render_config
+
+
+@pytest.fixture
+def cfg(tmp_path, monkeypatch) -> PlatformSettings:
+    for key in GENERATED:
+        monkeypatch.setenv(key, f"secret-{key.lower()}")
+    return PlatformSettings(state_dir=tmp_path / "state")
+
+
+def test_versions_come_from_versions_env(cfg, repo):
+    pinned = dict(line.split("=", 1) for line in (repo / "versions.env").read_text().splitlines()
+                  if line and not line.startswith("#"))
+    assert cfg.trino_version == pinned["TRINO_VERSION"]
+    assert cfg.kafka_version == pinned["KAFKA_VERSION"]
+    assert cfg.pinot_version == pinned["PINOT_VERSION"]
+
+
+@pytest.mark.parametrize("template", sorted(p for p in TEMPLATES.rglob("*") if p.is_file()
+                                            and p.suffix in {".properties", ".conf", ".cfg", ".config"}),
+                         ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_every_template_renders_without_unknown_placeholders(cfg, template, tmp_path):
+    values = {**svc._pinot_values(cfg, StatePaths(tmp_path)), "DATA_DIR": "/d", "PLUGIN_PATH": "/p",
+              "TRINO_DATA_DIR": "/t", "TRINO_CATALOG_DIR": "/c", "TRINO_HEAP": "1G"}
+    rendered = svc.render(template, tmp_path / "out" / template.name, values).read_text()
+    assert "${" not in rendered
+
+
+def test_every_listener_binds_loopback(cfg, tmp_path):
+    values = {**svc._pinot_values(cfg, StatePaths(tmp_path)), "DATA_DIR": "/d", "PLUGIN_PATH": "/p"}
+    kafka = svc.render(TEMPLATES / "kafka" / "server.properties", tmp_path / "k", values).read_text()
+    assert "listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093" in kafka
+    connect = svc.render(TEMPLATES / "connect" / "connect-distributed.properties", tmp_path / "c", values)
+    assert "listeners=http://127.0.0.1:8083" in connect.read_text()
+
+
+def test_env_file_gets_every_secret_once(tmp_path):
+    env = tmp_path / ".env"
+    assert ensure_env_file(env) is True
+    first = env.read_text()
+    assert all(f"{key}=" in first for key in GENERATED)
+    assert "changeme" not in first
+    assert oct(env.stat().st_mode & 0o777) == "0o600"
+    assert ensure_env_file(env) is False
+    assert env.read_text() == first
+
+
+def test_env_file_keeps_user_values_and_adds_missing(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text("POSTGRES_PASSWORD=mine\n")
+    ensure_env_file(env)
+    text = env.read_text()
+    assert "POSTGRES_PASSWORD=mine\n" in text and text.count("POSTGRES_PASSWORD=") == 1
+    assert "DEBEZIUM_PASSWORD=" in text
+
+
+def test_supervisord_config_quotes_arguments_and_escapes_environment(tmp_path):
+    paths = StatePaths(tmp_path)
+    service = svc.Service("demo", ["/bin/echo", "two words", "-cp", "lib/*"], HealthCheck("x", lambda: True),
+                          stage=0, user="postgres")
+    path = render_config([service], paths, {"PASSWORD": 'p%w"d'})
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    parser = configparser.RawConfigParser()
+    parser.read(path)
+    program = parser["program:demo"]
+    assert shlex.split(program["command"]) == ["/bin/echo", "two words", "-cp", "lib/*"]
+    assert program["autostart"] == "false" and program["user"] == "postgres"
+    assert program["environment"] == 'PASSWORD="p%%w\\"d"'
