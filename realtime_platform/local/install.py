@@ -31,7 +31,7 @@ def log(message: str) -> None:
 
 def _mvn(*args: str) -> None:
     """Runs Maven in batch mode; its download lines are the progress output."""
-    cmd = ["mvn", "-B", "--no-snapshot-updates", *args]
+    cmd = ["mvn", "-B", "--no-snapshot-updates", f"-Dmaven.repo.local={maven_local_repository()}", *args]
     subprocess.run(cmd, check=True)
 
 
@@ -44,6 +44,7 @@ def _mark(target: Path) -> None:
 
 
 def maven_local_repository() -> Path:
+    """Maven's download cache; MAVEN_REPO_LOCAL moves it (e.g. to measure a cold install)."""
     override = os.environ.get("MAVEN_REPO_LOCAL")
     return Path(override) if override else Path.home() / ".m2" / "repository"
 
