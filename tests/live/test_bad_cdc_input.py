@@ -1,0 +1,37 @@
+"""Poison events on a CDC topic: Pinot drops them and keeps ingesting the good events after them."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from confluent_kafka import Producer
+
+from realtime_platform.generator import run_counts
+from realtime_platform.trino_client import query
+
+pytestmark = pytest.mark.live
+
+POISON = [
+    b"this is not JSON",
+    b'{"schema": {}, "no_payload": true}',
+    # a well-formed envelope without any key: must not become a row keyed by null/MIN_VALUE
+    b'{"payload": {"op": "c", "before": null, "after": null, "source": {"lsn": 1}, "ts_ms": 1}}',
+]
+
+
+def test_poison_events_do_not_stop_ingestion(bootstrapped):
+    cfg = bootstrapped
+    producer = Producer({"bootstrap.servers": cfg.kafka_bootstrap})
+    for value in POISON:
+        producer.produce("person", key=b"poison", value=value)
+    assert producer.flush(30) == 0
+
+    report = run_counts(cfg.postgres_dsn(), inserts=5, updates=0, deletes=0, seed=555)
+    ids = ",".join(str(i) for i, _ in report.live_keys)
+    deadline = time.monotonic() + 90
+    while len(query(cfg, f"SELECT id FROM hive.views.person WHERE id IN ({ids})")) < 5:
+        assert time.monotonic() < deadline, "rows written after the poison events never arrived"
+        time.sleep(1)
+    keyless = query(cfg, "SELECT count(*) FROM pinot.default.person WHERE id < 0 OR customer_id < 0")[0][0]
+    assert keyless == 0, "a keyless event became a row"
