@@ -49,3 +49,21 @@ def bootstrapped(stack):
     result = run_bootstrap(stack)
     assert result.returncode == 0, f"bootstrap failed:\n{result.stdout}\n{result.stderr}"
     return stack
+
+
+_FAULT_ROWS: list[tuple] = []
+
+
+@pytest.fixture
+def fault_report() -> list[tuple]:
+    """Rows (fault, rows expected, rows seen, duplicates, recovery) printed after the session."""
+    return _FAULT_ROWS
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _FAULT_ROWS:
+        return
+    terminalreporter.section("fault report")
+    terminalreporter.write_line(f"{'fault':<22}{'expected':>9}{'seen':>7}{'dups':>6}  recovery")
+    for fault, expected, seen, dups, recovery in _FAULT_ROWS:
+        terminalreporter.write_line(f"{fault:<22}{expected:>9}{seen:>7}{dups:>6}  {recovery}")

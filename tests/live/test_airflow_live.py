@@ -1,0 +1,253 @@
+"""Airflow on the live stack: the create_views DAG builds the views and the report table from
+Pinot through Trino, they hold the rows of PostgreSQL, and a run triggered through the API server
+succeeds.
+
+Needs the Airflow programs of realtime_platform.local.airflow_services in the stack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import psycopg
+import pytest
+import requests
+
+from realtime_platform.airflow.quality import window
+from realtime_platform.local import airflow_services as af
+from realtime_platform.local.paths import state_paths
+from realtime_platform.trino_client import query
+
+pytestmark = pytest.mark.live
+
+DAG_ID = "create_views"
+CDC_WITHIN_S = 180
+RUN_WITHIN_S = 900
+
+
+class AirflowApi:
+    def __init__(self, cfg):
+        self.url = af.airflow_url(cfg)
+        self.password = af.secret(cfg, "airflow_admin_password")
+        self._token: str | None = None
+
+    def token(self) -> str:
+        if self._token is None:
+            response = requests.post(f"{self.url}/auth/token", timeout=30,
+                                     json={"username": af.ADMIN_USER, "password": self.password})
+            assert response.status_code in (200, 201), response.text
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.url}/api/v2{path}", timeout=30,
+                                headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
+
+    def set_paused(self, paused: bool) -> None:
+        response = self.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": paused})
+        assert response.ok, response.text
+        assert response.json()["is_paused"] is paused
+
+    @contextlib.contextmanager
+    def paused(self):
+        """`airflow dags|tasks test` create runs in the metadata database: while the DAG is not
+        paused, the running scheduler would run their tasks as well (and collide)."""
+        self.wait_idle()
+        self.set_paused(True)
+        try:
+            yield
+        finally:
+            self.set_paused(False)
+
+    def active_runs(self) -> list[dict]:
+        response = self.call("GET", f"/dags/{DAG_ID}/dagRuns", params={"state": ["queued", "running"]})
+        assert response.ok, response.text
+        return response.json()["dag_runs"]
+
+    def wait_idle(self, timeout_s: float = RUN_WITHIN_S) -> None:
+        """No run of the DAG in progress (e.g. the scheduled one right after Airflow started)."""
+        deadline = time.monotonic() + timeout_s
+        while self.active_runs():
+            assert time.monotonic() < deadline, f"{DAG_ID} still running after {timeout_s}s"
+            time.sleep(5)
+
+
+@pytest.fixture(scope="module")
+def airflow(bootstrapped):
+    cfg = bootstrapped
+    health = requests.get(f"{af.airflow_url(cfg)}/api/v2/monitor/health", timeout=10)
+    assert health.ok, f"Airflow's API server does not answer at {af.airflow_url(cfg)}"
+    states = {k: (v or {}).get("status") for k, v in health.json().items()}
+    assert set(states.values()) == {"healthy"}, states
+    api = AirflowApi(cfg)
+    deadline = time.monotonic() + 300  # the dag-processor may not have parsed the DAG yet
+    while not api.call("GET", f"/dags/{DAG_ID}").ok:
+        assert time.monotonic() < deadline, f"DAG {DAG_ID} not known to Airflow after 300s"
+        time.sleep(5)
+    api.wait_idle()
+    return cfg, api
+
+
+def insert_orders(cfg, count: int = 300, seed: int = 7) -> None:
+    """Orders created over the last 450 days (some outside the 365-day window, some today), then
+    a few updates and deletes: every kind of CDC event the views must reflect."""
+    rng = random.Random(seed)
+    with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
+        ids = []
+        for i in range(count):
+            age_s = 3600 * rng.uniform(0, 12) if i < 10 else rng.uniform(0, 450 * 86400)
+            (order_id,) = conn.execute(
+                "INSERT INTO orders (customer_id, status, channel, country, amount, created_at, updated_at) "
+                "VALUES (%s, 'placed', %s, %s, %s, (now() AT TIME ZONE 'utc') - make_interval(secs => %s), "
+                "now() AT TIME ZONE 'utc') RETURNING order_id",
+                (rng.randint(1, 50), rng.choice(["web", "mobile", "store"]), rng.choice(["DE", "IN"]),
+                 round(rng.uniform(5, 500), 2), age_s)).fetchone()
+            ids.append(order_id)
+        for order_id in rng.sample(ids, 15):
+            conn.execute("UPDATE orders SET status = 'paid', amount = amount + 1, "
+                         "updated_at = now() AT TIME ZONE 'utc' WHERE order_id = %s", (order_id,))
+        for order_id in rng.sample(ids, 15):
+            conn.execute("DELETE FROM orders WHERE order_id = %s", (order_id,))
+
+
+def postgres_orders(cfg, ds: str) -> dict[int, tuple]:
+    start, end = (t.replace(tzinfo=None) for t in window(ds))
+    with psycopg.connect(cfg.postgres_dsn()) as conn:
+        rows = conn.execute("SELECT order_id, created_at::date, channel, customer_id, amount FROM orders "
+                            "WHERE created_at >= %s AND created_at < %s", (start, end)).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def wait_for_cdc(cfg) -> None:
+    """Pinot holds exactly the live orders of PostgreSQL (inserts, updates and deletes arrived)."""
+    deadline = time.monotonic() + CDC_WITHIN_S
+    while True:
+        with psycopg.connect(cfg.postgres_dsn()) as conn:
+            expected = {(r[0], float(r[1])) for r in conn.execute("SELECT order_id, amount FROM orders")}
+        seen = {(r[0], float(r[1])) for r in
+                query(cfg, "SELECT order_id, amount FROM pinot.default.orders WHERE deleted = false")}
+        if seen == expected:
+            return
+        assert time.monotonic() < deadline, (
+            f"Pinot's orders differ from PostgreSQL after {CDC_WITHIN_S}s: "
+            f"{len(expected - seen)} missing or stale, {len(seen - expected)} extra")
+        time.sleep(2)
+
+
+def run_airflow(cfg, *args: str, timeout: float = RUN_WITHIN_S) -> subprocess.CompletedProcess:
+    env = af.subprocess_environment(cfg, state_paths(cfg))
+    return subprocess.run([str(af.airflow_bin()), *args], env=env, capture_output=True, text=True,
+                          timeout=timeout, cwd=af.airflow_paths(state_paths(cfg)).home)
+
+
+@pytest.fixture(scope="module")
+def dags_test_run(airflow):
+    """`airflow dags test create_views <tomorrow>` (so today's orders are in the window), with the
+    DAG paused meanwhile: a running scheduler would otherwise run the same run's tasks too."""
+    cfg, api = airflow
+    insert_orders(cfg)
+    wait_for_cdc(cfg)
+    ds = (datetime.now(timezone.utc).date() + timedelta(days=1)).isoformat()
+    with api.paused():
+        result = run_airflow(cfg, "dags", "test", DAG_ID, ds)
+    return cfg, api, ds, result
+
+
+def test_dags_test_succeeds(dags_test_run):
+    _, _, _, result = dags_test_run
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert "state=success" in output, output[-6000:]
+
+
+def test_orders_view_holds_the_window_of_postgres(dags_test_run):
+    cfg, _, ds, _ = dags_test_run
+    expected = postgres_orders(cfg, ds)
+    rows = query(cfg, "SELECT order_id, CAST(created_at AS date), channel, customer_id FROM hive.views.orders")
+    assert len(rows) == len({r[0] for r in rows}), "duplicate order_id in hive.views.orders"
+    assert {r[0] for r in rows} == set(expected)
+    assert {r[0]: (r[1], r[2], r[3]) for r in rows} == {k: v[:3] for k, v in expected.items()}
+    today = datetime.now(timezone.utc).date()
+    assert any(v[0] == today for v in expected.values()), "no order of today in the window"
+    assert all(v[0] >= date.fromisoformat(ds) - timedelta(days=365) for v in expected.values())
+
+
+def report_rows(cfg) -> dict[tuple, tuple]:
+    rows = query(cfg, "SELECT day, channel, orders, customers, revenue FROM hive.reports.orders_by_day")
+    assert len(rows) == len({(r[0], r[1]) for r in rows}), "duplicate (day, channel) in the report"
+    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+
+
+def test_report_table_aggregates_the_window(dags_test_run):
+    cfg, _, ds, _ = dags_test_run
+    expected: dict[tuple, list] = {}
+    for day, channel, customer_id, amount in postgres_orders(cfg, ds).values():
+        entry = expected.setdefault((day, channel), [0, set(), 0.0])
+        entry[0] += 1
+        entry[1].add(customer_id)
+        entry[2] += float(amount)
+    report = report_rows(cfg)
+    assert set(report) == set(expected)
+    for key, (orders, customers, revenue) in report.items():
+        assert (orders, customers) == (expected[key][0], len(expected[key][1])), key
+        assert revenue == pytest.approx(expected[key][2], abs=0.011), key
+    files = query(cfg, 'SELECT DISTINCT "$path" FROM hive.reports.orders_by_day')
+    assert files and all(f.startswith(f"s3://{cfg.s3_bucket}/reports/orders_by_day/") for (f,) in files)
+
+
+def test_report_refresh_is_idempotent(dags_test_run):
+    cfg, api, ds, _ = dags_test_run
+    before = report_rows(cfg)
+    with api.paused():
+        result = run_airflow(cfg, "tasks", "test", DAG_ID, "orders_by_day", ds)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    assert report_rows(cfg) == before
+
+
+def test_bad_statement_fails_the_task_on_real_trino(airflow):
+    """The DAG's own task, given a statement Trino rejects, raises (so the task fails)."""
+    cfg, _ = airflow
+    script = (
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        "import sys\n"
+        "task = DagBag(sys.argv[1], include_examples=False).dags['create_views'].get_task('orders')\n"
+        "task.sql = 'CREATE OR REPLACE VIEW hive.views.live_test_bad AS "
+        "SELECT no_such_column FROM pinot.default.orders'\n"
+        "try:\n"
+        "    task.execute({})\n"
+        "except Exception as error:\n"
+        "    print('FAILED AS EXPECTED:', error)\n"
+        "    sys.exit(0)\n"
+        "sys.exit('the bad statement did not fail the task')\n")
+    env = af.subprocess_environment(cfg, state_paths(cfg))
+    result = subprocess.run([sys.executable, "-c", script, env["AIRFLOW__CORE__DAGS_FOLDER"]], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert "no_such_column" in result.stdout
+
+
+def test_run_triggered_through_the_api_succeeds(airflow):
+    cfg, api = airflow
+    api.wait_idle()
+    api.set_paused(False)
+    run_id = f"live_test_{uuid.uuid4().hex[:8]}"
+    response = api.call("POST", f"/dags/{DAG_ID}/dagRuns", json={
+        "dag_run_id": run_id, "logical_date": datetime.now(timezone.utc).isoformat()})
+    assert response.ok, response.text
+    deadline = time.monotonic() + RUN_WITHIN_S
+    while True:
+        state = api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
+        if state in ("success", "failed"):
+            break
+        assert time.monotonic() < deadline, f"run {run_id} still {state} after {RUN_WITHIN_S}s"
+        time.sleep(5)
+    tasks = api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances").json()["task_instances"]
+    summary = {t["task_id"]: t["state"] for t in tasks}
+    assert state == "success", f"run {run_id} {state}: {summary}"
+    assert set(summary.values()) == {"success"}
