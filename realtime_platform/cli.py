@@ -40,10 +40,10 @@ def cmd_status(_: argparse.Namespace) -> None:
     from realtime_platform.local.stack import status
 
     rows = status(_cfg())
-    print(f"{'SERVICE':<18}{'PROCESS':<12}{'HEALTH':<12}{'RSS':>9}")
+    print(f"{'SERVICE':<23}{'PROCESS':<12}{'HEALTH':<12}{'RSS':>9}")
     for row in rows:
-        print(f"{row.name:<18}{row.state:<12}{row.health:<12}{row.rss_bytes / 2**20:>7.0f}MB")
-    print(f"{'total':<42}{sum(r.rss_bytes for r in rows) / 2**20:>7.0f}MB")
+        print(f"{row.name:<23}{row.state:<12}{row.health:<12}{row.rss_bytes / 2**20:>7.0f}MB")
+    print(f"{'total':<47}{sum(r.rss_bytes for r in rows) / 2**20:>7.0f}MB")
     if any(row.health != "healthy" for row in rows):
         sys.exit(1)
 

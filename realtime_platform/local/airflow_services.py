@@ -4,10 +4,9 @@ as four supervisord programs, plus the one-time preparation they share.
 Everything is configured by `AIRFLOW__SECTION__KEY` variables (no airflow.cfg in the repository):
 LocalExecutor, metadata in the platform's PostgreSQL (database and role `airflow`, created by
 postgres/init/020-airflow.sql), `AIRFLOW_HOME` in the state folder, DAGs and plugins from the
-repository, the API server on 127.0.0.1. No secret is written into the environment (and so into
-supervisord.conf): `prepare_airflow` writes them to files of mode 600 in the state folder, which
-the environment names (a libpq password file, `*_CMD` options, the simple auth manager's
-passwords file).
+repository, the API server on 127.0.0.1. The programs' own environment carries no secret:
+`prepare_airflow` writes them to files of mode 600 in the state folder, which the environment
+names (a libpq password file, `*_CMD` options, the simple auth manager's passwords file).
 """
 
 from __future__ import annotations
@@ -183,15 +182,7 @@ def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, s
         f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}":
             f"postgresql://{DB_USER}@{host}:{cfg.postgres_port}/{cfg.postgres_db}",
     }
-    _check_supervisor_safe(env)
     return env
-
-
-def _check_supervisor_safe(env: dict[str, str]) -> None:
-    """supervisord writes values as KEY="value" and expands %(...)s: neither may appear."""
-    bad = {key for key, value in env.items() if '"' in value or "%" in value}
-    if bad:
-        raise ValueError(f"environment values with \" or % cannot go through supervisord: {sorted(bad)}")
 
 
 def subprocess_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:

@@ -196,8 +196,10 @@ def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 # --- moto (local stand-in for AWS Glue and S3) -----------------------------------------------------
 
 def moto_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    moto_server = Path(sys.executable).parent / "moto_server"  # the venv's, pinned in pyproject
-    return Service("moto", [str(moto_server), "-H", cfg.bind_host, "-p", str(cfg.moto_port)],
+    # moto_server plus no-op Glue column-statistics actions, which Trino calls on every table write.
+    command = [sys.executable, "-m", "realtime_platform.local.moto_glue_stats", "-H", cfg.bind_host,
+               "-p", str(cfg.moto_port)]
+    return Service("moto", command,
                    health.http(f"{cfg.moto_url}/moto-api/"), stage=0, start_timeout_s=60,
                    on_healthy=lambda: create_bucket(cfg))
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import psutil
 
 from realtime_platform.config import PlatformSettings
+from realtime_platform.local import airflow_services as airflow
 from realtime_platform.local import services as svc
 from realtime_platform.local import supervisor
 from realtime_platform.local.health import wait_until_healthy
@@ -27,6 +28,10 @@ SPECS: list[ServiceSpec] = [
     (svc.zookeeper_service, svc.prepare_pinot),
     (svc.pinot_service, None),
     (svc.trino_service, svc.prepare_trino),
+    (airflow.airflow_api_server_service, airflow.prepare_airflow),
+    (airflow.airflow_scheduler_service, None),
+    (airflow.airflow_dag_processor_service, None),
+    (airflow.airflow_triggerer_service, None),
 ]
 
 

@@ -1,0 +1,69 @@
+"""create_views: the Trino views and report tables of dags/sql/views/, rebuilt every day.
+
+One task per `dags/sql/views/<name>.sql`, run on Trino (`trino_default`); a file that reads
+`hive.views.<other>` runs after `<other>`. Then `data_quality` checks that the views hold exactly
+the rows of their PostgreSQL tables (`postgres_app`). The logic lives in realtime_platform.airflow;
+this file only wires it (it is parsed often: no network, no heavy imports).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from airflow.providers.common.sql.hooks.handlers import fetch_all_handler
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+from airflow.sdk import DAG, task
+from jinja2 import StrictUndefined
+
+from realtime_platform.airflow import quality
+from realtime_platform.airflow.views import build_order, discover
+
+DAG_FOLDER = Path(__file__).resolve().parent
+TRINO_CONN_ID = "trino_default"
+POSTGRES_CONN_ID = "postgres_app"
+
+with DAG(
+    dag_id="create_views",
+    description="Trino views and report tables from dags/sql/views, reconciled with PostgreSQL",
+    doc_md=__doc__,
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    catchup=False,
+    max_active_runs=1,  # two runs would drop and create the same report table concurrently
+    dagrun_timeout=timedelta(hours=1),
+    tags=["trino", "views", "reports", "data-quality"],
+    default_args={"owner": "platform", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    params={
+        "s3_bucket": os.environ.get("S3_BUCKET", "realtime-platform"),
+        "orders_window_days": quality.ORDERS_WINDOW_DAYS,
+    },
+    template_undefined=StrictUndefined,  # a missing value fails the render, not the SQL
+) as dag:
+    views = {}
+    for view in build_order(discover(DAG_FOLDER / "sql" / "views")):
+        views[view.name] = SQLExecuteQueryOperator(
+            task_id=view.name,
+            conn_id=TRINO_CONN_ID,
+            sql=view.template_path(DAG_FOLDER),
+            split_statements=True,
+            # Fetch every result: the trino client reports some failures only while results are
+            # read, so an unread statement could fail in Trino and still pass here.
+            handler=fetch_all_handler,
+            requires_result_fetch=True,
+            do_xcom_push=False,
+        )
+        for upstream in sorted(view.depends_on):
+            views[upstream] >> views[view.name]
+
+    # It re-checks a mismatch itself for a while (CDC lag): one task retry is enough.
+    @task(task_id="data_quality", retries=1)
+    def data_quality(ds: str | None = None) -> dict:
+        """Row counts and key sets of the views equal those of their PostgreSQL tables."""
+        return quality.check_views(ds, postgres_conn_id=POSTGRES_CONN_ID, trino_conn_id=TRINO_CONN_ID)
+
+    checks = data_quality()
+    for name in quality.checked_views():
+        if name in views:
+            views[name] >> checks

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Compose service `superset-init`, before `superset`: schema migrations, the admin user (its password
+# follows SUPERSET_ADMIN_PASSWORD in .env at every run), roles, and a database entry for Trino.
+set -euo pipefail
+: "${SUPERSET_ADMIN_PASSWORD:?SUPERSET_ADMIN_PASSWORD is not set (.env)}"
+
+superset db upgrade
+# create-admin leaves an existing user as it is; reset-password then applies the current password.
+superset fab create-admin --username admin --firstname Superset --lastname Admin \
+  --email admin@localhost --password "$SUPERSET_ADMIN_PASSWORD"
+superset fab reset-password --username admin --password "$SUPERSET_ADMIN_PASSWORD"
+superset init
+# Trino federates Pinot and the hive catalog (Glue/S3); Superset lists both catalogs through it.
+superset set-database-uri --database_name Trino --uri trino://superset@trino:8080/hive

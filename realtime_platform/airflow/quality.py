@@ -1,0 +1,195 @@
+"""Data quality of the Trino views: do they hold exactly the rows of their PostgreSQL source?
+
+For each checked view the keys of the source table (PostgreSQL, through the `postgres_app`
+connection) and of the view (Trino, through `trino_default`) are compared as multisets: rows
+missing from the view, extra rows in the view, and keys present more than once on either side.
+The orders view covers a window of days before the run's logical date; the same window is applied
+to PostgreSQL (`created_at` is a TIMESTAMP holding UTC there, see postgres/init/003-orders.sql,
+and epoch milliseconds in Pinot).
+
+CDC is eventually consistent: a mismatch is checked again a few times before the task fails,
+with the numbers, so a change still on its way through Kafka does not fail a run.
+
+`reconcile` and `run_checks` are pure (the fetch functions are passed in); `check_views` binds them
+to Airflow's hooks, imported only when it runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time as dtime, timedelta, timezone
+
+# The orders view keeps the orders created in the ORDERS_WINDOW_DAYS days before the logical date:
+# [ds - ORDERS_WINDOW_DAYS, ds), in UTC. The DAG passes this number to orders.sql as a param.
+ORDERS_WINDOW_DAYS = 365
+
+Key = tuple
+
+
+@dataclass(frozen=True)
+class ViewCheck:
+    name: str
+    source_sql: str  # PostgreSQL; may use %(window_start)s and %(window_end)s
+    target_sql: str  # Trino
+    key_columns: tuple[str, ...]
+
+
+CHECKS: tuple[ViewCheck, ...] = (
+    ViewCheck("person",
+              "SELECT id, customer_id FROM public.person",
+              "SELECT id, customer_id FROM hive.views.person",
+              ("id", "customer_id")),
+    ViewCheck("orders",
+              "SELECT order_id FROM public.orders "
+              "WHERE created_at >= %(window_start)s AND created_at < %(window_end)s",
+              "SELECT order_id FROM hive.views.orders",
+              ("order_id",)),
+)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    name: str
+    source_rows: int
+    target_rows: int
+    missing: int  # distinct keys in the source and not in the view
+    extra: int  # distinct keys in the view and not in the source
+    duplicate_source: int  # rows beyond the first of their key, in the source
+    duplicate_target: int  # the same in the view
+    sample_missing: tuple[Key, ...] = ()
+    sample_extra: tuple[Key, ...] = ()
+    sample_duplicate: tuple[Key, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.extra or self.duplicate_source or self.duplicate_target)
+
+    def describe(self) -> str:
+        text = (f"{self.name}: postgres {self.source_rows} rows, trino {self.target_rows} rows; "
+                f"{self.missing} missing, {self.extra} extra, "
+                f"{self.duplicate_target} duplicate keys in trino")
+        if self.duplicate_source:
+            text += f", {self.duplicate_source} duplicate keys in postgres"
+        for label, sample in (("missing", self.sample_missing), ("extra", self.sample_extra),
+                              ("duplicate", self.sample_duplicate)):
+            if sample:
+                text += f"; {label} e.g. {', '.join(map(_show_key, sample))}"
+        return text
+
+    def as_dict(self) -> dict:
+        return {"source_rows": self.source_rows, "target_rows": self.target_rows,
+                "missing": self.missing, "extra": self.extra,
+                "duplicate_source": self.duplicate_source, "duplicate_target": self.duplicate_target}
+
+
+class DataQualityError(Exception):
+    """At least one view does not reconcile with its source; the message has the numbers."""
+
+    def __init__(self, results: Sequence[Reconciliation]):
+        self.results = list(results)
+        failed = [r for r in self.results if not r.ok]
+        super().__init__("views do not reconcile with PostgreSQL: "
+                         + " | ".join(r.describe() for r in failed))
+
+
+def _show_key(key: Key) -> str:
+    return str(key[0]) if len(key) == 1 else "(" + ", ".join(map(str, key)) + ")"
+
+
+def _normalize(row: Iterable) -> Key:
+    """A key as a tuple (clients give lists or tuples; 5 == 5.0 == Decimal(5) hash alike)."""
+    return tuple(row)
+
+
+def reconcile(name: str, source_keys: Iterable[Iterable], target_keys: Iterable[Iterable],
+              sample: int = 5) -> Reconciliation:
+    """Compares two multisets of keys (one tuple per row)."""
+    source = Counter(_normalize(k) for k in source_keys)
+    target = Counter(_normalize(k) for k in target_keys)
+    missing = sorted(source.keys() - target.keys())
+    extra = sorted(target.keys() - source.keys())
+    duplicated = sorted(k for k, n in target.items() if n > 1)
+    return Reconciliation(
+        name=name,
+        source_rows=sum(source.values()),
+        target_rows=sum(target.values()),
+        missing=len(missing),
+        extra=len(extra),
+        duplicate_source=sum(n - 1 for n in source.values() if n > 1),
+        duplicate_target=sum(n - 1 for n in target.values() if n > 1),
+        sample_missing=tuple(missing[:sample]),
+        sample_extra=tuple(extra[:sample]),
+        sample_duplicate=tuple(duplicated[:sample]),
+    )
+
+
+def window(ds: str, days: int = ORDERS_WINDOW_DAYS) -> tuple[datetime, datetime]:
+    """[ds - days, ds) as UTC datetimes: the rows of a windowed view for logical date `ds`."""
+    end = datetime.combine(date.fromisoformat(ds), dtime.min, tzinfo=timezone.utc)
+    return end - timedelta(days=days), end
+
+
+FetchSource = Callable[[str, dict], list]
+FetchTarget = Callable[[str], list]
+
+
+def run_checks(ds: str, fetch_source: FetchSource, fetch_target: FetchTarget,
+               checks: Sequence[ViewCheck] = CHECKS, attempts: int = 3, wait_s: float = 20,
+               sleep: Callable[[float], None] = time.sleep,
+               log: Callable[[str], None] = print) -> list[Reconciliation]:
+    """Reconciles every check; re-checks the failing ones up to `attempts` times in all.
+
+    Returns the results when all reconcile, else raises `DataQualityError` with the last numbers.
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    window_start, window_end = window(ds)
+    # Naive UTC values: public.orders.created_at is a TIMESTAMP holding UTC, and a naive parameter
+    # compares with it as is (an aware one would be converted through the session's time zone).
+    params = {"window_start": window_start.replace(tzinfo=None),
+              "window_end": window_end.replace(tzinfo=None)}
+    results: dict[str, Reconciliation] = {}
+    pending = list(checks)
+    for attempt in range(1, attempts + 1):
+        for check in pending:
+            # PostgreSQL first: a row committed in between shows as extra, not silently matched.
+            source = fetch_source(check.source_sql, params if "%(" in check.source_sql else {})
+            target = fetch_target(check.target_sql)
+            results[check.name] = reconcile(check.name, source, target)
+            log(f"attempt {attempt}: {results[check.name].describe()}")
+        pending = [c for c in pending if not results[c.name].ok]
+        if not pending:
+            return [results[c.name] for c in checks]
+        if attempt < attempts:
+            log(f"{', '.join(c.name for c in pending)} not reconciled; checking again in {wait_s:.0f}s "
+                f"(changes may still be on their way through CDC)")
+            sleep(wait_s)
+    raise DataQualityError([results[c.name] for c in checks])
+
+
+def check_views(ds: str | None, postgres_conn_id: str = "postgres_app",
+                trino_conn_id: str = "trino_default", attempts: int = 3,
+                wait_s: float = 20) -> dict[str, dict]:
+    """The Airflow task: runs `run_checks` through the PostgreSQL and Trino hooks."""
+    if not ds:
+        raise ValueError("the data-quality check needs the run's logical date (ds); "
+                         "trigger the run with a logical date")
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+    from airflow.providers.trino.hooks.trino import TrinoHook
+
+    postgres = PostgresHook(postgres_conn_id=postgres_conn_id)
+    trino = TrinoHook(trino_conn_id=trino_conn_id)
+    results = run_checks(
+        ds,
+        fetch_source=lambda sql, params: postgres.get_records(sql, parameters=params or None),
+        fetch_target=lambda sql: trino.get_records(sql),
+        attempts=attempts, wait_s=wait_s,
+    )
+    return {r.name: r.as_dict() for r in results}
+
+
+def checked_views(checks: Sequence[ViewCheck] = CHECKS) -> list[str]:
+    return [check.name for check in checks]

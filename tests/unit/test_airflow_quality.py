@@ -1,0 +1,115 @@
+"""Reconciliation of the views with PostgreSQL (pure functions, no database)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from realtime_platform.airflow.quality import (CHECKS, DataQualityError, ViewCheck, reconcile,
+                                               run_checks, window)
+
+
+def test_equal_key_sets_reconcile():
+    result = reconcile("person", [(1, 10), (2, 20)], [[2, 20], [1, 10]])
+    assert result.ok
+    assert (result.source_rows, result.target_rows) == (2, 2)
+
+
+def test_missing_extra_and_duplicate_keys_are_counted():
+    result = reconcile("orders", [(1,), (2,), (3,), (4,)], [(1,), (1,), (1,), (2,), (5,)])
+    assert not result.ok
+    assert (result.source_rows, result.target_rows) == (4, 5)
+    assert (result.missing, result.extra, result.duplicate_target) == (2, 1, 2)
+    assert result.sample_missing == ((3,), (4,))
+    assert result.sample_extra == ((5,),)
+    assert result.sample_duplicate == ((1,),)
+    text = result.describe()
+    assert "postgres 4 rows, trino 5 rows" in text
+    assert "2 missing, 1 extra, 2 duplicate keys in trino" in text
+    assert "missing e.g. 3, 4" in text
+
+
+def test_duplicates_in_the_source_are_reported_too():
+    result = reconcile("orders", [(1,), (1,)], [(1,)])
+    assert not result.ok and result.duplicate_source == 1
+
+
+def test_numeric_types_of_the_two_clients_compare_equal():
+    assert reconcile("orders", [(Decimal(7),)], [[7]]).ok
+
+
+def test_samples_are_limited():
+    result = reconcile("orders", [(i,) for i in range(100)], [], sample=3)
+    assert result.missing == 100 and len(result.sample_missing) == 3
+
+
+def test_window_is_the_days_before_the_logical_date_in_utc():
+    start, end = window("2026-11-27")
+    assert end == datetime(2026, 11, 27, tzinfo=timezone.utc)
+    assert start == datetime(2025, 11, 27, tzinfo=timezone.utc)
+    assert window("2024-03-01", days=1)[0] == datetime(2024, 2, 29, tzinfo=timezone.utc)
+
+
+class FakeSources:
+    """PostgreSQL and Trino answers per call; records the queries."""
+
+    def __init__(self, source: dict[str, list], target: list[dict[str, list]]):
+        self.source, self.target = source, target
+        self.source_calls: list[tuple[str, dict]] = []
+        self.target_calls = 0
+
+    def fetch_source(self, sql: str, params: dict) -> list:
+        self.source_calls.append((sql, params))
+        return self.source["orders" if "orders" in sql else "person"]
+
+    def fetch_target(self, sql: str) -> list:
+        answer = self.target[min(self.target_calls // len(CHECKS), len(self.target) - 1)]
+        self.target_calls += 1
+        return answer["orders" if "orders" in sql else "person"]
+
+
+def test_orders_window_is_applied_to_postgres_as_naive_utc():
+    fake = FakeSources({"person": [(1, 1)], "orders": [(5,)]}, [{"person": [(1, 1)], "orders": [(5,)]}])
+    run_checks("2026-11-27", fake.fetch_source, fake.fetch_target, log=lambda _: None)
+    (person_sql, person_params), (orders_sql, orders_params) = fake.source_calls
+    assert person_params == {}
+    assert "created_at >= %(window_start)s AND created_at < %(window_end)s" in orders_sql
+    assert orders_params == {"window_start": datetime(2025, 11, 27), "window_end": datetime(2026, 11, 27)}
+
+
+def test_a_late_change_is_waited_for():
+    fake = FakeSources({"person": [(1, 1)], "orders": [(5,), (6,)]},
+                       [{"person": [(1, 1)], "orders": [(5,)]},  # order 6 still on its way
+                        {"person": [(1, 1)], "orders": [(5,), (6,)]}])
+    sleeps: list[float] = []
+    results = run_checks("2026-11-27", fake.fetch_source, fake.fetch_target, attempts=3, wait_s=7,
+                         sleep=sleeps.append, log=lambda _: None)
+    assert all(r.ok for r in results) and sleeps == [7]
+
+
+def test_a_lasting_mismatch_fails_with_the_numbers():
+    fake = FakeSources({"person": [(1, 1), (2, 2)], "orders": [(5,)]},
+                       [{"person": [(1, 1), (1, 1), (3, 3)], "orders": [(5,)]}])
+    sleeps: list[float] = []
+    with pytest.raises(DataQualityError) as failure:
+        run_checks("2026-11-27", fake.fetch_source, fake.fetch_target, attempts=3, wait_s=1,
+                   sleep=sleeps.append, log=lambda _: None)
+    message = str(failure.value)
+    assert "person: postgres 2 rows, trino 3 rows; 1 missing, 1 extra, 1 duplicate keys" in message
+    assert "orders" not in message  # only the failing view is named
+    assert len(sleeps) == 2
+    assert [r.ok for r in failure.value.results] == [False, True]
+
+
+def test_attempts_must_be_positive():
+    with pytest.raises(ValueError):
+        run_checks("2026-11-27", lambda *_: [], lambda _: [], attempts=0)
+
+
+def test_custom_checks_are_supported():
+    check = ViewCheck("t", "SELECT k FROM t", "SELECT k FROM hive.views.t", ("k",))
+    results = run_checks("2026-11-27", lambda sql, p: [(1,)], lambda sql: [(1,)], checks=[check],
+                         log=lambda _: None)
+    assert [r.name for r in results] == ["t"]

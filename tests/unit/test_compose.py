@@ -1,0 +1,530 @@
+"""compose.yaml, the Docker path, checked without Docker.
+
+The file is interpolated the way `docker compose --env-file versions.env --env-file .env` does
+(with .env.example standing in for .env), then validated against the Compose Specification's JSON
+schema as shipped by the check-jsonschema package. The other tests tie it to the rest of the
+repository: mounted paths exist, variables have values, image versions are the local mode's,
+endpoints match scripts/bootstrap.sh, and service configs match local/conf.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.resources
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = REPO / "compose.yaml"
+DOCKER = REPO / "docker"
+
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+alt}, ${NAME+alt}
+VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^{}]*))?\}")
+ESCAPED_DOLLAR = "\0"
+
+# The images whose version is the local mode's, and the versions.env key that pins it.
+LOCAL_MODE_IMAGES = {
+    "postgres": ("postgres", "POSTGRES_VERSION"),
+    "kafka": ("apache/kafka", "KAFKA_VERSION"),
+    "pinot-zookeeper": ("apachepinot/pinot", "PINOT_VERSION"),
+    "pinot-controller": ("apachepinot/pinot", "PINOT_VERSION"),
+    "pinot-broker": ("apachepinot/pinot", "PINOT_VERSION"),
+    "pinot-server": ("apachepinot/pinot", "PINOT_VERSION"),
+    "trino": ("trinodb/trino", "TRINO_VERSION"),
+    "moto": ("motoserver/moto", "MOTO_VERSION"),
+}
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|ACCESS_KEY|TOKEN|FERNET|SIGNING_KEY", re.IGNORECASE)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip()
+    return values
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """key=value files (Java properties without continuations, ZooKeeper's cfg)."""
+    return read_env_file(path)
+
+
+def variables_in(text: str) -> list[re.Match]:
+    return list(VARIABLE.finditer(text.replace("$$", "")))
+
+
+def interpolate(value, env: dict[str, str]):
+    """Compose's interpolation of one scalar (the forms compose.yaml uses; `$$` is a literal `$`)."""
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match) -> str:
+        name, op, arg = match["name"], match["op"], match["arg"]
+        is_set, is_non_empty = name in env, bool(env.get(name))
+        if op is None:
+            return env.get(name, "")
+        if op in (":-", "-"):
+            return env[name] if (is_non_empty if op == ":-" else is_set) else arg
+        if op in (":?", "?"):
+            if not (is_non_empty if op == ":?" else is_set):
+                raise KeyError(f"required variable {name} is missing a value: {arg}")
+            return env[name]
+        return arg if (is_non_empty if op == ":+" else is_set) else ""
+
+    text = value.replace("$$", ESCAPED_DOLLAR)
+    assert "$" not in VARIABLE.sub("", text), f"unbraced or nested variable in {value!r}"
+    return VARIABLE.sub(substitute, text).replace(ESCAPED_DOLLAR, "$")
+
+
+def walk(node, visit):
+    if isinstance(node, dict):
+        return {key: walk(value, visit) for key, value in node.items()}
+    if isinstance(node, list):
+        return [walk(item, visit) for item in node]
+    return visit(node)
+
+
+def environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def port_mappings(service: dict) -> list[tuple[str, str, str]]:
+    """(host ip, published port, container port) of the short syntax."""
+    mappings = []
+    for entry in service.get("ports", []):
+        assert isinstance(entry, str), f"use the short syntax HOST_IP:PORT:PORT, not {entry!r}"
+        parts = entry.split(":")
+        assert len(parts) == 3, f"port {entry!r} does not name its host address"
+        mappings.append((parts[0], parts[1], parts[2].split("/")[0]))
+    return mappings
+
+
+def bind_mounts(service: dict) -> list[tuple[str, str]]:
+    """(host path, container path) of every bind mount."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target = volume.split(":")[:2]
+            if source.startswith((".", "/", "~")):
+                mounts.append((source, target))
+        elif volume.get("type") == "bind":
+            mounts.append((volume["source"], volume["target"]))
+    return mounts
+
+
+def depends(service: dict) -> dict[str, str]:
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {name: "service_started" for name in deps}
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def is_one_shot(service: dict) -> bool:
+    return service.get("restart") == "no"
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def env() -> dict[str, str]:
+    # As `--env-file versions.env --env-file .env`: the later file wins.
+    return {**read_env_file(REPO / "versions.env"), **read_env_file(REPO / ".env.example")}
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    """compose.yaml with anchors and merge keys resolved, not interpolated."""
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+@pytest.fixture(scope="module")
+def config(raw, env) -> dict:
+    return walk(raw, lambda value: interpolate(value, env))
+
+
+@pytest.fixture(scope="module")
+def services(config) -> dict[str, dict]:
+    return config["services"]
+
+
+# --- the file itself ----------------------------------------------------------------------------
+
+def test_validates_against_the_compose_specification(config):
+    try:
+        vendor = importlib.import_module("check_jsonschema.builtin_schemas.vendor")
+        import jsonschema
+    except ImportError as error:  # pragma: no cover - a missing test dependency, not a bad file
+        pytest.fail(f"{error}: install the test dependencies check-jsonschema and jsonschema")
+    schema = json.loads(importlib.resources.files(vendor).joinpath("compose-spec.json").read_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+              for error in validator.iter_errors(config)]
+    assert not errors, "compose.yaml is not valid Compose:\n" + "\n".join(errors)
+
+
+def test_merge_keys_take_a_single_anchor():
+    """`<<: [*a, *b]` with a key in both resolves differently in Go's YAML (Compose) and PyYAML."""
+    assert "<<: [" not in COMPOSE.read_text()
+
+
+def test_every_service_is_named_for_what_it_runs(services):
+    core = {"postgres", "kafka", "connect", "pinot-zookeeper", "pinot-controller", "pinot-broker",
+            "pinot-server", "moto", "s3-bucket", "trino", "bootstrap", "airflow-init",
+            "airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+            "superset-init", "superset"}
+    assert core <= set(services)
+    assert {name for name in services if name.startswith("datahub-")} >= {
+        "datahub-mysql", "datahub-opensearch", "datahub-kafka", "datahub-system-update",
+        "datahub-gms", "datahub-frontend", "datahub-actions"}
+
+
+# --- variables and secrets ----------------------------------------------------------------------
+
+def test_every_required_variable_has_a_value():
+    text = COMPOSE.read_text()
+    env_example = read_env_file(REPO / ".env.example")
+    versions = read_env_file(REPO / "versions.env")
+    missing = sorted({match["name"] for match in variables_in(text)
+                      if match["op"] in (None, ":?", "?")
+                      and not (versions.get(match["name"]) or match["name"] in env_example)})
+    assert not missing, f"variables without a default must be in versions.env or .env.example: {missing}"
+
+
+def test_optional_variables_are_documented():
+    text = COMPOSE.read_text()
+    documented = (REPO / "docs" / "docker.md").read_text()
+    optional = {match["name"] for match in variables_in(text) if match["op"] in (":-", "-")}
+    undocumented = sorted(name for name in optional if name not in documented)
+    assert not undocumented, f"document these optional variables in docs/docker.md: {undocumented}"
+
+
+def test_secret_variables_are_listed_in_env_example():
+    env_example = read_env_file(REPO / ".env.example")
+    secrets = {match["name"] for match in variables_in(COMPOSE.read_text())
+               if SECRET_NAME.search(match["name"])}
+    missing = sorted(secrets - set(env_example))
+    assert not missing, f".env.example must list every secret compose.yaml uses: {missing}"
+
+
+def test_no_secret_literals(raw):
+    """Secret-looking settings are ${VAR} references (or name a file or a command that reads one)."""
+    literals = []
+    for name, service in raw["services"].items():
+        for key, value in environment(service).items():
+            if not SECRET_NAME.search(key) or key.endswith(("_CMD", "_FILE", "PASSWORDS_FILE")):
+                continue
+            if not re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}", value):
+                literals.append(f"{name}: {key}={value}")
+    assert not literals, f"secret values written into compose.yaml: {literals}"
+
+
+def test_no_value_of_the_local_env_file_is_written_anywhere_in_the_docker_path():
+    dot_env = REPO / ".env"
+    if not dot_env.exists():
+        pytest.skip("no .env on this machine")
+    values = {value for value in read_env_file(dot_env).values() if len(value) >= 8}
+    files = [COMPOSE, *(path for path in DOCKER.rglob("*") if path.is_file())]
+    leaks = [str(path.relative_to(REPO)) for path in files
+             if any(value in path.read_text(errors="replace") for value in values)]
+    assert not leaks, f"a value from .env is written in: {leaks}"
+
+
+def test_jobs_get_the_variables_their_scripts_require(services):
+    for name, script in (("airflow-init", DOCKER / "airflow" / "init.sh"),
+                         ("superset-init", DOCKER / "superset" / "init.sh"),
+                         ("s3-bucket", DOCKER / "bootstrap" / "create-bucket.sh")):
+        required = set(re.findall(r"\$\{(\w+):\?", script.read_text()))
+        assert required and required <= set(environment(services[name])), (name, required)
+
+
+def test_long_running_airflow_services_get_no_secret_values(services):
+    for name in ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+        secrets = [key for key in environment(services[name])
+                   if SECRET_NAME.search(key) and not key.endswith(("_CMD", "_FILE"))]
+        assert not secrets, (name, secrets)
+
+
+# --- paths --------------------------------------------------------------------------------------
+
+def test_every_mounted_host_path_exists(services):
+    missing = [f"{name}: {source}" for name, service in services.items()
+               for source, _ in bind_mounts(service) if not (REPO / source).exists()]
+    assert not missing, f"bind mounts of paths that are not in the repository: {missing}"
+
+
+def test_every_build_context_dockerfile_and_copied_file_exists(services):
+    problems = []
+    for name, service in services.items():
+        build = service.get("build")
+        if build is None:
+            continue
+        context = REPO / (build if isinstance(build, str) else build["context"])
+        dockerfile = context / (build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile")
+        if not dockerfile.is_file():
+            problems.append(f"{name}: no {dockerfile.relative_to(REPO)}")
+            continue
+        for line in dockerfile.read_text().splitlines():
+            words = line.split()
+            if not words or words[0] != "COPY" or any(w.startswith("--from") for w in words):
+                continue
+            sources = [w for w in words[1:] if not w.startswith("--")][:-1]
+            problems += [f"{name}: COPY {source} not in {context.relative_to(REPO) or '.'}"
+                         for source in sources if not (context / source).exists()]
+    assert not problems, problems
+
+
+def test_the_airflow_build_context_sends_what_the_dockerfile_copies():
+    """The context is the repository root; Dockerfile.dockerignore must let the copied files through."""
+    dockerfile = DOCKER / "airflow" / "Dockerfile"
+    allowed = [line[1:].rstrip("/") for line in (DOCKER / "airflow" / "Dockerfile.dockerignore").read_text().splitlines()
+               if line.startswith("!")]
+    copied = [w for line in dockerfile.read_text().splitlines() if line.startswith("COPY")
+              for w in line.split()[1:-1] if not w.startswith("--")]
+    assert copied
+    blocked = [path for path in copied if not any(path == a or path.startswith(a + "/") for a in allowed)]
+    assert not blocked, f"Dockerfile.dockerignore excludes files the Dockerfile copies: {blocked}"
+
+
+# --- versions -----------------------------------------------------------------------------------
+
+def test_images_run_the_local_modes_versions(raw, services, env):
+    versions = read_env_file(REPO / "versions.env")
+    for name, (repository, key) in LOCAL_MODE_IMAGES.items():
+        assert re.fullmatch(rf"{re.escape(repository)}:\$\{{{key}(:\?[^}}]*)?\}}", raw["services"][name]["image"]), \
+            f"{name} must take its tag from {key} in versions.env"
+        assert services[name]["image"] == f"{repository}:{versions[key]}"
+
+
+def test_connect_is_built_from_the_local_modes_kafka_and_debezium(services):
+    versions = read_env_file(REPO / "versions.env")
+    build = services["connect"]["build"]
+    assert build["args"] == {"KAFKA_VERSION": versions["KAFKA_VERSION"],
+                             "DEBEZIUM_VERSION": versions["DEBEZIUM_VERSION"]}
+    dockerfile = (REPO / build["context"] / "Dockerfile").read_text()
+    assert "FROM apache/kafka:${KAFKA_VERSION}" in dockerfile
+    assert "debezium-connector-postgres-${DEBEZIUM_VERSION}-plugin.tar.gz" in dockerfile
+
+
+def test_compose_only_images_are_pinned_in_versions_env(raw, services):
+    versions = read_env_file(REPO / "versions.env")
+    airflow = (DOCKER / "airflow" / "Dockerfile").read_text()
+    superset = (DOCKER / "superset" / "Dockerfile").read_text()
+    assert "FROM apache/airflow:${AIRFLOW_VERSION}-python3.11" in airflow
+    assert "FROM apache/superset:${SUPERSET_VERSION}" in superset
+    for name in ("airflow-init", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
+                 "airflow-triggerer"):
+        assert services[name]["build"]["args"]["AIRFLOW_VERSION"] == versions["AIRFLOW_VERSION"]
+    for name in ("superset-init", "superset"):
+        assert services[name]["build"]["args"]["SUPERSET_VERSION"] == versions["SUPERSET_VERSION"]
+    datahub_images = {name: service["image"] for name, service in raw["services"].items()
+                      if service["image"].startswith("acryldata/")}
+    assert len(datahub_images) == 4
+    assert all("${DATAHUB_VERSION" in image for image in datahub_images.values()), datahub_images
+
+
+def test_airflow_image_runs_the_local_modes_airflow():
+    """versions.env tags the image; pyproject.toml pins the local mode's Airflow: they must agree."""
+    pin = re.search(r'"apache-airflow==([^"]+)"', (REPO / "pyproject.toml").read_text())
+    if pin is None:
+        pytest.skip("pyproject.toml pins no apache-airflow")
+    assert read_env_file(REPO / "versions.env")["AIRFLOW_VERSION"] == pin[1]
+    assert "pyproject.toml" in (DOCKER / "airflow" / "Dockerfile").read_text()
+
+
+def test_superset_uses_the_trino_client_version_of_pyproject():
+    pin = re.search(r'"trino==([^"]+)"', (REPO / "pyproject.toml").read_text())[1]
+    assert f"ARG TRINO_CLIENT_VERSION={pin}" in (DOCKER / "superset" / "Dockerfile").read_text()
+
+
+# --- ports and endpoints ------------------------------------------------------------------------
+
+def test_ports_are_published_on_loopback_only(services):
+    exposed = [f"{name}: {host}:{published}" for name, service in services.items()
+               for host, published, _ in port_mappings(service) if host != "127.0.0.1"]
+    assert not exposed, f"ports published beyond 127.0.0.1: {exposed}"
+
+
+def test_no_host_port_is_published_twice(services):
+    published = [p for service in services.values() for _, p, _ in port_mappings(service)]
+    assert len(published) == len(set(published)), sorted(published)
+
+
+def test_bootstrap_reaches_the_services_at_the_scripts_default_ports(services):
+    script = (REPO / "scripts" / "bootstrap.sh").read_text()
+    bootstrap = environment(services["bootstrap"])
+    for variable, service in (("CONNECT_URL", "connect"), ("PINOT_CONTROLLER_URL", "pinot-controller"),
+                              ("TRINO_URL", "trino")):
+        default_port = re.search(rf'{variable}="\$\{{{variable}:-http://127\.0\.0\.1:(\d+)\}}"', script)[1]
+        assert bootstrap[variable] == f"http://{service}:{default_port}"
+        # The host publishes the same port, so the script also runs from the host with its defaults.
+        assert (("127.0.0.1", default_port, default_port) in port_mappings(services[service])), \
+            f"{service} must publish 127.0.0.1:{default_port}:{default_port}"
+    assert bootstrap["PINOT_KAFKA_BROKERS"] == "kafka:9092"
+    assert "PLAINTEXT://kafka:9092" in environment(services["kafka"])["KAFKA_ADVERTISED_LISTENERS"]
+    assert bootstrap["S3_BUCKET"] == environment(services["s3-bucket"])["S3_BUCKET"] \
+        == environment(services["trino"])["S3_BUCKET"]
+
+
+def test_bootstrap_sees_the_files_it_posts(services):
+    targets = {target for _, target in bind_mounts(services["bootstrap"])}
+    assert {"/repo/scripts", "/repo/debezium", "/repo/pinot/tables", "/repo/dags/sql/views"} <= targets
+    assert "/repo/scripts/bootstrap.sh" in " ".join(
+        (REPO / "docker" / "bootstrap" / "Dockerfile").read_text().splitlines()[-1:])
+
+
+# --- health and start order ---------------------------------------------------------------------
+
+def test_every_long_running_service_has_a_healthcheck(services):
+    missing = [name for name, service in services.items()
+               if not is_one_shot(service) and not (service.get("healthcheck") or {}).get("test")]
+    assert not missing, f"long-running services without a healthcheck: {missing}"
+
+
+def test_dependencies_wait_for_health_or_completion(services):
+    wrong = []
+    for name, service in services.items():
+        for dependency, condition in depends(service).items():
+            expected = ("service_completed_successfully" if is_one_shot(services[dependency])
+                        else "service_healthy")
+            if condition != expected:
+                wrong.append(f"{name} -> {dependency}: {condition} (want {expected})")
+    assert not wrong, wrong
+
+
+def test_one_shots_let_up_wait_finish(services):
+    """`up --wait` accepts an exited container only when a service waits for its completion."""
+    awaited = {dependency for service in services.values()
+               for dependency, condition in depends(service).items()
+               if condition == "service_completed_successfully"}
+    stray = [name for name, service in services.items()
+             if is_one_shot(service) and name not in awaited and not service.get("profiles")]
+    assert not stray, f"one-shot services that would fail `up --wait`: {stray}"
+
+
+def test_bootstrap_runs_once_its_dependencies_are_healthy(services):
+    assert services["bootstrap"]["profiles"] == ["bootstrap"]
+    assert {"connect", "pinot-controller", "pinot-broker", "pinot-server", "trino"} <= set(
+        depends(services["bootstrap"]))
+    assert "s3-bucket" in depends(services["trino"])
+    assert services["s3-bucket"]["command"] == ["create-bucket"]
+
+
+def test_profiles(services):
+    for name, service in services.items():
+        if name.startswith("datahub-"):
+            assert service.get("profiles") == ["datahub"], name
+        elif name.startswith("superset"):
+            assert service.get("profiles") == ["superset"], name
+        elif name != "bootstrap":
+            assert not service.get("profiles"), f"{name} belongs to the default set"
+    for name, service in services.items():
+        for dependency in depends(service):
+            assert set(services[dependency].get("profiles") or []) <= set(service.get("profiles") or []), \
+                f"{name} depends on {dependency}, which a profile may leave out"
+
+
+# --- service configuration matches the local mode -------------------------------------------------
+
+def test_postgres_runs_the_init_scripts_through_psql(services):
+    postgres = services["postgres"]
+    assert "wal_level=logical" in postgres["command"]
+    mounts = dict((target, source) for source, target in bind_mounts(postgres))
+    script = REPO / mounts["/docker-entrypoint-initdb.d/initdb.sh"]
+    text = script.read_text()
+    sql_dir = re.search(r"for script in (\S+)/\*\.sql", text)[1]
+    assert Path(mounts[sql_dir]).resolve() == (REPO / "postgres" / "init").resolve()
+    assert '-v dbname="$POSTGRES_DB"' in text and "ON_ERROR_STOP=1" in text
+    needed = {m[1] for sql in (REPO / "postgres" / "init").glob("*.sql")
+              for m in re.finditer(r"\\getenv\s+\w+\s+(\w+)", sql.read_text())}
+    assert needed and needed <= set(environment(postgres)), needed - set(environment(postgres))
+
+
+def test_connectors_find_their_environment_in_connect(services):
+    needed = {m[1] for path in (REPO / "debezium").glob("*.json")
+              for m in re.finditer(r"\$\{env:(\w+)\}", path.read_text())}
+    connect = environment(services["connect"])
+    assert needed and needed <= set(connect), needed - set(connect)
+    assert connect["POSTGRES_HOST"] == "postgres"
+
+
+def test_connect_worker_matches_the_local_mode():
+    local = read_properties(REPO / "local" / "conf" / "connect" / "connect-distributed.properties")
+    docker = read_properties(DOCKER / "connect" / "connect-distributed.properties")
+    endpoints = {"bootstrap.servers", "listeners", "rest.advertised.host.name", "rest.advertised.port",
+                 "plugin.path"}
+    assert set(local) == set(docker)
+    assert {k: v for k, v in local.items() if k not in endpoints} == \
+        {k: v for k, v in docker.items() if k not in endpoints}
+    assert docker["config.providers.env.class"] == "org.apache.kafka.common.config.provider.EnvVarConfigProvider"
+    assert docker["bootstrap.servers"] == "kafka:9092"
+
+
+def test_kafka_matches_the_local_mode(services):
+    local = read_properties(REPO / "local" / "conf" / "kafka" / "server.properties")
+    kafka = environment(services["kafka"])
+    per_container = {"listeners", "advertised.listeners", "controller.quorum.bootstrap.servers",
+                     "log.dirs", "listener.security.protocol.map"}
+    for key, value in local.items():
+        if key in per_container:
+            continue
+        variable = "KAFKA_" + key.replace("_", "__").replace("-", "___").replace(".", "_").upper()
+        assert kafka.get(variable) == value, f"{key}={value} of the local mode: compose has {kafka.get(variable)}"
+
+
+@pytest.mark.parametrize("name", ["controller.conf", "broker.conf", "server.conf", "zookeeper.cfg"])
+def test_pinot_configs_match_the_local_mode(name):
+    """Every local setting that is not an address, port or path holds in compose too."""
+    local = read_properties(REPO / "local" / "conf" / "pinot" / name)
+    docker = read_properties(DOCKER / "pinot" / name)
+    differ = [f"{key}: local {value!r}, compose {docker.get(key)!r}" for key, value in local.items()
+              if "${" not in value and "127.0.0.1" not in value and key != "pinot.service.role"
+              and docker.get(key) != value]
+    assert not differ, differ
+
+
+def test_trino_has_the_environment_of_its_catalogs(services):
+    needed = {m[1] for path in (REPO / "trino" / "catalogs").glob("*.properties")
+              for m in re.finditer(r"\$\{ENV:(\w+)\}", path.read_text())}
+    trino = environment(services["trino"])
+    assert needed and needed <= set(trino), needed - set(trino)
+    server = read_properties(DOCKER / "pinot" / "server.conf")
+    controller = read_properties(DOCKER / "pinot" / "controller.conf")
+    assert trino["PINOT_SERVER_GRPC_PORT"] == server["pinot.server.grpc.port"]
+    assert trino["PINOT_CONTROLLER_URLS"] == (
+        f"{controller['controller.host']}:{controller['controller.access.protocols.http.port']}")
+    mounts = {target: source for source, target in bind_mounts(services["trino"])}
+    assert Path(mounts["/etc/trino/catalog"]).resolve() == (REPO / "trino" / "catalogs").resolve()
+
+
+def test_glue_and_s3_default_to_moto_and_can_be_pointed_at_aws(raw, services):
+    trino = environment(raw["services"]["trino"])
+    for key in ("GLUE_ENDPOINT_URL", "S3_ENDPOINT_URL"):
+        assert trino[key] == f"${{{key}:-http://moto:5000}}"
+    assert environment(services["trino"])["AWS_REGION"] == "us-east-1"
+
+
+def test_airflow_runs_the_repositorys_dags_with_its_connections(services):
+    dag = (REPO / "dags" / "create_views.py").read_text()
+    conn_ids = re.findall(r'_CONN_ID = "(\w+)"', dag)
+    assert conn_ids
+    for name in ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+        service = services[name]
+        env = environment(service)
+        for conn_id in conn_ids:
+            assert f"AIRFLOW_CONN_{conn_id.upper()}" in env, (name, conn_id)
+        targets = {target: source for source, target in bind_mounts(service)}
+        assert Path(targets["/opt/airflow/dags"]).resolve() == (REPO / "dags").resolve()
+        assert Path(targets["/opt/airflow/plugins"]).resolve() == (REPO / "plugins").resolve()
+        assert services[name]["build"]["dockerfile"] == "docker/airflow/Dockerfile"
+        assert depends(service)["airflow-init"] == "service_completed_successfully"
