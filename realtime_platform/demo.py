@@ -1,9 +1,11 @@
-"""The demo of the main command: write rows to Postgres, then read them back through Trino."""
+"""The demo of the main command: rows written to Postgres come back through Trino, and the
+create_views DAG builds the views and the orders report on the live stack."""
 
 from __future__ import annotations
 
 import time
 
+from realtime_platform.airflow.api import AirflowClient
 from realtime_platform.config import PlatformSettings
 from realtime_platform.generator import run_counts
 from realtime_platform.trino_client import query
@@ -23,18 +25,48 @@ def wait_for_keys(cfg: PlatformSettings, keys: set[tuple[int, int]], timeout_s: 
         time.sleep(0.5)
 
 
-def run_demo(cfg: PlatformSettings, rows: int = 20, seed: int = 42) -> None:
-    print(f"== demo: inserting {rows} person rows, updating {rows // 4}, deleting {rows // 10}")
+def _print_table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
+    print(f"\ntrino> {title}")
+    widths = [max(len(str(v)) for v in column) for column in zip(header, *rows)]
+    print(" | ".join(str(h).ljust(w) for h, w in zip(header, widths)))
+    print("-+-".join("-" * w for w in widths))
+    for row in rows:
+        print(" | ".join(str(v).ljust(w) for v, w in zip(row, widths)))
+    print(f"({len(rows)} rows)")
+
+
+def demo_person(cfg: PlatformSettings, rows: int, seed: int) -> None:
+    print(f"== person: inserting {rows} rows, updating {rows // 4}, deleting {rows // 10} in Postgres")
     report = run_counts(cfg.postgres_dsn(), inserts=rows, updates=rows // 4, deletes=rows // 10, seed=seed)
-    print(f"   postgres: {report.summary()}")
     waited = wait_for_keys(cfg, report.live_keys)
     print(f"   all {len(report.live_keys)} live rows visible in hive.views.person after {waited:.1f}s")
     ids = ",".join(str(i) for i, _ in report.live_keys)
-    rows_back = query(cfg, f"SELECT id, customer_id, name, op FROM hive.views.person "
-                           f"WHERE id IN ({ids}) ORDER BY id LIMIT 10")
-    total = query(cfg, "SELECT count(*) FROM hive.views.person")[0][0]
-    print("\ntrino> SELECT id, customer_id, name, op FROM hive.views.person ORDER BY id LIMIT 10;")
-    print(f"{'id':>6} | {'customer_id':>11} | {'name':<20} | op")
-    for row in rows_back:
-        print(f"{row[0]:>6} | {row[1]:>11} | {row[2]:<20} | {row[3]}")
-    print(f"({total} rows in hive.views.person)")
+    sql = f"SELECT id, customer_id, name, op FROM hive.views.person WHERE id IN ({ids}) ORDER BY id LIMIT 10"
+    _print_table(sql, ("id", "customer_id", "name", "op"), query(cfg, sql))
+
+
+def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> None:
+    print(f"\n== orders: inserting {orders} orders over the last 15 months, then running create_views")
+    run_counts(cfg.postgres_dsn(), inserts=orders, updates=orders // 5, deletes=orders // 20, seed=seed,
+               table="orders")
+    client = AirflowClient(cfg, "create_views")
+    client.wait_until_known()
+    client.wait_idle()
+    client.set_paused(False)
+    started = time.monotonic()
+    run_id = client.trigger()
+    print(f"   triggered {run_id} through Airflow's API ({client.url}); waiting", flush=True)
+    state, tasks = client.wait_for_run(run_id)
+    print(f"   run {state} in {time.monotonic() - started:.0f}s: "
+          + ", ".join(f"{task}={task_state}" for task, task_state in sorted(tasks.items())))
+    if state != "success":
+        raise SystemExit(f"create_views failed; see the task logs in the Airflow UI at {client.url}")
+    sql = ("SELECT day, channel, orders, customers, revenue FROM hive.reports.orders_by_day "
+           "ORDER BY day DESC, channel LIMIT 8")
+    _print_table(sql, ("day", "channel", "orders", "customers", "revenue"), query(cfg, sql))
+
+
+def run_demo(cfg: PlatformSettings, rows: int = 20, seed: int = 42) -> None:
+    demo_person(cfg, rows, seed)
+    demo_dag(cfg, orders=rows * 10, seed=seed)
+    print("\nTry it yourself: .state/bin/trino --execute 'SELECT * FROM hive.views.person LIMIT 5'")

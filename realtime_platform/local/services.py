@@ -22,7 +22,6 @@ from string import Template
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
-from realtime_platform.local.install import TRINO_PLUGINS
 from realtime_platform.local.jvm import find_java_home
 from realtime_platform.local.paths import TEMPLATES, StatePaths
 
@@ -186,7 +185,7 @@ def prepare_connect(cfg: PlatformSettings, paths: StatePaths) -> None:
 
 
 def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    command = [_java17(cfg), f"-Xms256m", f"-Xmx{cfg.connect_heap}", *_log4j_flags(),
+    command = [_java17(cfg), "-Xms256m", f"-Xmx{cfg.connect_heap}", *_log4j_flags(),
                "-cp", _kafka_lib(cfg, paths), "org.apache.kafka.connect.cli.ConnectDistributed",
                str(paths.conf / "connect" / "connect-distributed.properties")]
     return Service("connect", command, health.http(f"{cfg.connect_url}/connectors"), stage=1,

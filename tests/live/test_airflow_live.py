@@ -7,7 +7,6 @@ Needs the Airflow programs of realtime_platform.local.airflow_services in the st
 
 from __future__ import annotations
 
-import contextlib
 import random
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import requests
 from realtime_platform.airflow.quality import window
 from realtime_platform.local import airflow_services as af
 from realtime_platform.local.paths import state_paths
+from realtime_platform.airflow.api import AirflowClient
 from realtime_platform.trino_client import query
 
 pytestmark = pytest.mark.live
@@ -31,53 +31,6 @@ CDC_WITHIN_S = 180
 RUN_WITHIN_S = 900
 
 
-class AirflowApi:
-    def __init__(self, cfg):
-        self.url = af.airflow_url(cfg)
-        self.password = af.secret(cfg, "airflow_admin_password")
-        self._token: str | None = None
-
-    def token(self) -> str:
-        if self._token is None:
-            response = requests.post(f"{self.url}/auth/token", timeout=30,
-                                     json={"username": af.ADMIN_USER, "password": self.password})
-            assert response.status_code in (200, 201), response.text
-            self._token = response.json()["access_token"]
-        return self._token
-
-    def call(self, method: str, path: str, **kwargs) -> requests.Response:
-        return requests.request(method, f"{self.url}/api/v2{path}", timeout=30,
-                                headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
-
-    def set_paused(self, paused: bool) -> None:
-        response = self.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": paused})
-        assert response.ok, response.text
-        assert response.json()["is_paused"] is paused
-
-    @contextlib.contextmanager
-    def paused(self):
-        """`airflow dags|tasks test` create runs in the metadata database: while the DAG is not
-        paused, the running scheduler would run their tasks as well (and collide)."""
-        self.wait_idle()
-        self.set_paused(True)
-        try:
-            yield
-        finally:
-            self.set_paused(False)
-
-    def active_runs(self) -> list[dict]:
-        response = self.call("GET", f"/dags/{DAG_ID}/dagRuns", params={"state": ["queued", "running"]})
-        assert response.ok, response.text
-        return response.json()["dag_runs"]
-
-    def wait_idle(self, timeout_s: float = RUN_WITHIN_S) -> None:
-        """No run of the DAG in progress (e.g. the scheduled one right after Airflow started)."""
-        deadline = time.monotonic() + timeout_s
-        while self.active_runs():
-            assert time.monotonic() < deadline, f"{DAG_ID} still running after {timeout_s}s"
-            time.sleep(5)
-
-
 @pytest.fixture(scope="module")
 def airflow(bootstrapped):
     cfg = bootstrapped
@@ -85,11 +38,8 @@ def airflow(bootstrapped):
     assert health.ok, f"Airflow's API server does not answer at {af.airflow_url(cfg)}"
     states = {k: (v or {}).get("status") for k, v in health.json().items()}
     assert set(states.values()) == {"healthy"}, states
-    api = AirflowApi(cfg)
-    deadline = time.monotonic() + 300  # the dag-processor may not have parsed the DAG yet
-    while not api.call("GET", f"/dags/{DAG_ID}").ok:
-        assert time.monotonic() < deadline, f"DAG {DAG_ID} not known to Airflow after 300s"
-        time.sleep(5)
+    api = AirflowClient(cfg, DAG_ID)
+    api.wait_until_known()
     api.wait_idle()
     return cfg, api
 
@@ -236,18 +186,7 @@ def test_run_triggered_through_the_api_succeeds(airflow):
     cfg, api = airflow
     api.wait_idle()
     api.set_paused(False)
-    run_id = f"live_test_{uuid.uuid4().hex[:8]}"
-    response = api.call("POST", f"/dags/{DAG_ID}/dagRuns", json={
-        "dag_run_id": run_id, "logical_date": datetime.now(timezone.utc).isoformat()})
-    assert response.ok, response.text
-    deadline = time.monotonic() + RUN_WITHIN_S
-    while True:
-        state = api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
-        if state in ("success", "failed"):
-            break
-        assert time.monotonic() < deadline, f"run {run_id} still {state} after {RUN_WITHIN_S}s"
-        time.sleep(5)
-    tasks = api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances").json()["task_instances"]
-    summary = {t["task_id"]: t["state"] for t in tasks}
+    run_id = api.trigger(f"live_test_{uuid.uuid4().hex[:8]}")
+    state, summary = api.wait_for_run(run_id, timeout_s=RUN_WITHIN_S)
     assert state == "success", f"run {run_id} {state}: {summary}"
     assert set(summary.values()) == {"success"}

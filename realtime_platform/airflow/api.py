@@ -1,0 +1,98 @@
+"""A small client of Airflow 3's REST API (/api/v2) for one DAG: pause, trigger, wait."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from datetime import datetime, timezone
+
+import requests
+
+from realtime_platform.config import PlatformSettings
+from realtime_platform.local import airflow_services as af
+
+
+class AirflowError(RuntimeError):
+    pass
+
+
+class AirflowClient:
+    def __init__(self, cfg: PlatformSettings, dag_id: str):
+        self.url = af.airflow_url(cfg)
+        self.dag_id = dag_id
+        self.password = af.secret(cfg, "airflow_admin_password")
+        self._token: str | None = None
+
+    def token(self) -> str:
+        if self._token is None:
+            response = requests.post(f"{self.url}/auth/token", timeout=30,
+                                     json={"username": af.ADMIN_USER, "password": self.password})
+            if response.status_code not in (200, 201):
+                raise AirflowError(f"login to {self.url} failed: {response.status_code} {response.text}")
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.url}/api/v2{path}", timeout=30,
+                                headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
+
+    def _ok(self, response: requests.Response) -> dict:
+        if not response.ok:
+            raise AirflowError(f"{response.request.method} {response.url}: {response.status_code} {response.text}")
+        return response.json()
+
+    def wait_until_known(self, timeout_s: float = 300) -> None:
+        """The dag-processor may not have parsed the DAG yet right after Airflow starts."""
+        deadline = time.monotonic() + timeout_s
+        while not self.call("GET", f"/dags/{self.dag_id}").ok:
+            if time.monotonic() > deadline:
+                raise AirflowError(f"DAG {self.dag_id} not known to Airflow after {timeout_s:.0f}s")
+            time.sleep(3)
+
+    def set_paused(self, paused: bool) -> None:
+        result = self._ok(self.call("PATCH", f"/dags/{self.dag_id}", json={"is_paused": paused}))
+        if result["is_paused"] is not paused:
+            raise AirflowError(f"{self.dag_id}: is_paused is {result['is_paused']}, wanted {paused}")
+
+    @contextlib.contextmanager
+    def paused(self):
+        """`airflow dags|tasks test` create runs in the metadata database: while the DAG is not
+        paused, the running scheduler would run their tasks as well (and collide)."""
+        self.wait_idle()
+        self.set_paused(True)
+        try:
+            yield
+        finally:
+            self.set_paused(False)
+
+    def active_runs(self) -> list[dict]:
+        return self._ok(self.call("GET", f"/dags/{self.dag_id}/dagRuns",
+                                  params={"state": ["queued", "running"]}))["dag_runs"]
+
+    def wait_idle(self, timeout_s: float = 900) -> None:
+        """No run of the DAG in progress (e.g. the scheduled one right after Airflow started)."""
+        deadline = time.monotonic() + timeout_s
+        while self.active_runs():
+            if time.monotonic() > deadline:
+                raise AirflowError(f"{self.dag_id} still running after {timeout_s:.0f}s")
+            time.sleep(5)
+
+    def trigger(self, run_id: str | None = None) -> str:
+        run_id = run_id or f"manual_{uuid.uuid4().hex[:8]}"
+        self._ok(self.call("POST", f"/dags/{self.dag_id}/dagRuns", json={
+            "dag_run_id": run_id, "logical_date": datetime.now(timezone.utc).isoformat()}))
+        return run_id
+
+    def wait_for_run(self, run_id: str, timeout_s: float = 900) -> tuple[str, dict[str, str]]:
+        """(final state, task_id -> state) once the run succeeded or failed."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            state = self._ok(self.call("GET", f"/dags/{self.dag_id}/dagRuns/{run_id}"))["state"]
+            if state in ("success", "failed"):
+                break
+            if time.monotonic() > deadline:
+                raise AirflowError(f"run {run_id} still {state} after {timeout_s:.0f}s")
+            time.sleep(3)
+        tasks = self._ok(self.call("GET", f"/dags/{self.dag_id}/dagRuns/{run_id}/taskInstances"))
+        return state, {t["task_id"]: t["state"] for t in tasks["task_instances"]}
