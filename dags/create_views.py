@@ -14,7 +14,7 @@ from pathlib import Path
 
 from airflow.providers.common.sql.hooks.handlers import fetch_all_handler
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, Asset, task
 from jinja2 import StrictUndefined
 
 from realtime_platform.airflow import quality
@@ -53,6 +53,8 @@ with DAG(
             handler=fetch_all_handler,
             requires_result_fetch=True,
             do_xcom_push=False,
+            # downstream DAGs (e.g. tsum_summaries) run when a view they read is rebuilt
+            outlets=[Asset(f"hive.views.{view.name}")],
         )
         for upstream in sorted(view.depends_on):
             views[upstream] >> views[view.name]
