@@ -62,6 +62,18 @@ def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
             if service.on_healthy:
                 service.on_healthy()
     print(f"== stack up in {time.monotonic() - started:.0f}s")
+    print_endpoints(cfg)
+
+
+def print_endpoints(cfg: PlatformSettings) -> None:
+    """Where a person goes next; local passwords come from .env (generated, git-ignored)."""
+    print(f"   Airflow UI    {airflow.airflow_url(cfg)}  (user {airflow.ADMIN_USER}, "
+          f"password {cfg.airflow_admin_password.get_secret_value()} from .env AIRFLOW_ADMIN_PASSWORD)")
+    print(f"   Trino         {cfg.trino_url}  (CLI: .state/bin/trino)")
+    print(f"   Pinot         {cfg.pinot_controller_url}  (query console)")
+    print(f"   Kafka Connect {cfg.connect_url}/connectors")
+    print(f"   PostgreSQL    {cfg.bind_host}:{cfg.postgres_port} db {cfg.postgres_db} (user {cfg.postgres_user}, "
+          "password in .env POSTGRES_PASSWORD)")
 
 
 def down(cfg: PlatformSettings) -> None:
