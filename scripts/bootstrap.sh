@@ -135,7 +135,8 @@ wait_for() {  # name url [jq-filter]
     fi
     if ((SECONDS >= deadline)); then
       echo
-      die "$name did not answer at $url within ${WAIT_SECONDS}s"
+      [[ "${status:-000}" == 000 ]] && die "$name did not answer at $url within ${WAIT_SECONDS}s"
+      die "$name at $url is not healthy after ${WAIT_SECONDS}s (last answer: HTTP $status $(head -c 200 "$BODY"))"
     fi
     printf '.'
     sleep 2

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -87,3 +89,45 @@ def test_unreachable_service_is_named(configs):
     result = run_bootstrap(configs)
     assert result.returncode == 1
     assert f"Kafka Connect did not answer at {UNREACHABLE}/connectors" in result.stderr
+
+
+class _FailingServices(BaseHTTPRequestHandler):
+    """Answers health checks, then fails the first write with a 500 and a message."""
+
+    def _send(self, status: int, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        if self.path == "/v1/info":
+            self._send(200, {"starting": False})
+        elif self.path.endswith("/config"):
+            self._send(404, {"error_code": 404, "message": "Connector not found"})
+        else:
+            self._send(200, [])
+
+    def do_PUT(self):  # noqa: N802
+        self._send(500, {"error_code": 500, "message": "worker is out of disk"})
+
+    def log_message(self, *args):
+        pass
+
+
+def test_service_error_is_shown_with_the_services_message(configs):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FailingServices)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        env_urls = {"CONNECT_URL": url, "PINOT_CONTROLLER_URL": url, "TRINO_URL": url}
+        result = subprocess.run(["bash", str(REPO / "scripts" / "bootstrap.sh")], capture_output=True, text=True,
+                                timeout=60, env={"PATH": "/usr/bin:/bin", "DEBEZIUM_DIR": str(configs / "debezium"),
+                                                 "PINOT_TABLES_DIR": str(configs / "pinot"), **env_urls})
+    finally:
+        server.shutdown()
+    assert result.returncode == 1
+    assert "(HTTP 500): worker is out of disk" in result.stderr
+    assert "PUT connector" in result.stderr
