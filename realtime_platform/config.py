@@ -50,6 +50,7 @@ class PlatformSettings(BaseSettings):
     pinot_server_grpc_port: int = 8090
     trino_port: int = 8080
     moto_port: int = 5000
+    airflow_port: int = 8085
 
     # Databases and roles. Passwords come from .env only (generated on first `make up`).
     postgres_db: str = "app"
