@@ -30,9 +30,17 @@ def log(message: str) -> None:
 
 
 def _mvn(*args: str) -> None:
-    """Runs Maven in batch mode; its download lines are the progress output."""
+    """Runs Maven in batch mode, showing only its download lines (the progress) and errors."""
     cmd = ["mvn", "-B", "--no-snapshot-updates", f"-Dmaven.repo.local={maven_local_repository()}", *args]
-    subprocess.run(cmd, check=True)
+    tail: list[str] = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        for line in process.stdout:
+            tail = (tail + [line])[-60:]
+            if line.startswith(("Downloaded from", "[ERROR]")):
+                print("   " + line.rstrip()[:160], flush=True)
+    if process.returncode:
+        sys.stderr.write("".join(tail))
+        raise subprocess.CalledProcessError(process.returncode, cmd)
 
 
 def _done(target: Path) -> bool:
