@@ -1,0 +1,50 @@
+"""The SQL that tsum_summaries writes: identifiers checked, values quoted, empty results defined."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from realtime_platform.airflow.tsum_summary import SummarySpec, replace_rows_sql, target_ddl
+from realtime_platform.tsum import summarize
+
+SPEC = SummarySpec("hive.views.orders", ("status", "channel"), "order_id", partitions=3)
+
+
+def test_partition_queries_cover_every_residue():
+    queries = [SPEC.partition_query(i) for i in range(SPEC.partitions)]
+    assert queries[2] == "SELECT status, channel FROM hive.views.orders WHERE mod(order_id, 3) = 2"
+    assert SPEC.target_table == "hive.summaries.orders_patterns"
+
+
+@pytest.mark.parametrize("view, columns", [("hive.views.orders; DROP TABLE x", ("a",)),
+                                           ("views.orders", ("a",)),
+                                           ("hive.views.orders", ("a b",))])
+def test_only_plain_identifiers_are_accepted(view, columns):
+    with pytest.raises(ValueError):
+        SummarySpec(view, columns, "order_id")
+
+
+def test_target_table_is_partitioned_by_run_date():
+    ddl = target_ddl(SPEC, "bucket")
+    assert "s3://bucket/summaries/" in ddl[0]
+    assert "partitioned_by = ARRAY['run_date']" in ddl[1]
+
+
+def test_rows_replace_the_run_dates_partition_and_quote_values():
+    data = pd.DataFrame({"status": ["it's", "it's", "x", "y"], "channel": ["web", "web", "a", "b"]})
+    statements = replace_rows_sql(SPEC, "2026-11-27", summarize(data))
+    assert statements[0] == "DELETE FROM hive.summaries.orders_patterns WHERE run_date = DATE '2026-11-27'"
+    assert "it''s" in statements[1] and statements[1].startswith("INSERT INTO hive.summaries.orders_patterns")
+
+
+def test_an_empty_view_clears_the_date_and_inserts_nothing():
+    empty = pd.DataFrame({"status": pd.Series(dtype=object), "channel": pd.Series(dtype=object)})
+    assert replace_rows_sql(SPEC, "2026-11-27", summarize(empty)) == [
+        "DELETE FROM hive.summaries.orders_patterns WHERE run_date = DATE '2026-11-27'"]
+
+
+def test_a_column_of_nulls_yields_no_pattern_on_it():
+    data = pd.DataFrame({"status": ["a", "a", "a"], "channel": [None, None, None]})
+    summary = summarize(data)
+    assert all("channel" not in p.pattern for p in summary)
