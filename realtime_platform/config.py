@@ -35,6 +35,7 @@ class PlatformSettings(BaseSettings):
     debezium_version: str
     pinot_version: str
     trino_version: str
+    jmx_exporter_version: str
     moto_version: str
 
     # Ports.
@@ -48,6 +49,7 @@ class PlatformSettings(BaseSettings):
     pinot_server_port: int = 8098
     pinot_server_admin_port: int = 8097
     pinot_server_grpc_port: int = 8090
+    pinot_metrics_port: int = 8008
     trino_port: int = 8080
     moto_port: int = 5000
     airflow_port: int = 8085

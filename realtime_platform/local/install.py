@@ -112,6 +112,11 @@ def install_pinot(cfg: PlatformSettings, paths: StatePaths) -> Path:
     return target
 
 
+def jmx_exporter_agent(cfg: PlatformSettings) -> Path:
+    """The Prometheus JMX exporter's java agent jar (publishes Pinot's metrics over HTTP)."""
+    return fetch_artifact(f"io.prometheus.jmx:jmx_prometheus_javaagent:{cfg.jmx_exporter_version}")
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -174,6 +179,7 @@ def install_all(cfg: PlatformSettings, services: set[str] | None = None) -> None
         install_debezium(cfg, paths)
     if wanted("pinot", "pinot-zookeeper"):
         install_pinot(cfg, paths)
+        jmx_exporter_agent(cfg)
     if wanted("trino"):
         install_trino(cfg, paths)
         install_trino_cli(cfg, paths, find_java_home(minimum=24))

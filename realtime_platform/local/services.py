@@ -22,6 +22,7 @@ from string import Template
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
+from realtime_platform.local.install import jmx_exporter_agent
 from realtime_platform.local.jvm import find_java_home
 from realtime_platform.local.paths import TEMPLATES, StatePaths
 
@@ -247,8 +248,10 @@ def zookeeper_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 def pinot_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     """Controller, broker and server in one JVM (StartServiceManager with one config per role)."""
     java, *flags = _pinot_java(cfg, paths)
+    agent = (f"-javaagent:{jmx_exporter_agent(cfg)}={cfg.bind_host}:{cfg.pinot_metrics_port}:"
+             f"{TEMPLATES / 'pinot' / 'jmx-exporter.yaml'}")
     command = [java, "-Xms512m", f"-Xmx{cfg.pinot_heap}", "-XX:MaxDirectMemorySize=512m", "-XX:+UseG1GC",
-               *PINOT_JVM_OPENS, *flags, "org.apache.pinot.tools.admin.PinotAdministrator",
+               *PINOT_JVM_OPENS, agent, *flags, "org.apache.pinot.tools.admin.PinotAdministrator",
                "StartServiceManager", "-zkAddress", f"{cfg.bind_host}:{cfg.zookeeper_port}",
                "-clusterName", PINOT_CLUSTER, "-port", "-1", "-bootstrapConfigPaths",
                *(str(paths.conf / "pinot" / f"{role}.conf") for role in ("controller", "broker", "server"))]

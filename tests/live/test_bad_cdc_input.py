@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+import requests
 from confluent_kafka import Producer
 
 from realtime_platform.generator import run_counts
@@ -20,8 +22,17 @@ POISON = [
 ]
 
 
+def dropped_rows(cfg) -> float:
+    """Pinot's count of rows it could not decode or transform, from its Prometheus endpoint."""
+    text = requests.get(f"http://{cfg.bind_host}:{cfg.pinot_metrics_port}/metrics", timeout=10).text
+    match = re.search(r'servermetrics_count\{name="\\"pinot\.server\.person_REALTIME-person-0\.'
+                      r'invalidRealtimeRowsDropped\\""\} (\S+)', text)
+    return float(match.group(1)) if match else 0.0
+
+
 def test_poison_events_do_not_stop_ingestion(bootstrapped):
     cfg = bootstrapped
+    dropped_before = dropped_rows(cfg)
     producer = Producer({"bootstrap.servers": cfg.kafka_bootstrap})
     for value in POISON:
         producer.produce("person", key=b"poison", value=value)
@@ -35,3 +46,5 @@ def test_poison_events_do_not_stop_ingestion(bootstrapped):
         time.sleep(1)
     keyless = query(cfg, "SELECT count(*) FROM pinot.default.person WHERE id < 0 OR customer_id < 0")[0][0]
     assert keyless == 0, "a keyless event became a row"
+    # the undecodable ones are counted where a person (or Prometheus) can see them
+    assert dropped_rows(cfg) >= dropped_before + 2
