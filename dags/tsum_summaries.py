@@ -33,4 +33,5 @@ with DAG(
         columns=["status", "channel", "country"],
         partition_column="order_id",
         partitions=4,
+        outlets=[Asset("hive.summaries.orders_patterns")],  # triggers datahub_ingestion
     )

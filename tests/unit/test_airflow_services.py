@@ -115,10 +115,7 @@ def test_no_secret_reaches_the_environment(cfg, paths, services):
 
 
 def test_a_port_setting_moves_the_api_server(cfg, paths):
-    class WithPort(PlatformSettings):
-        airflow_port: int = 18085
-
-    moved = WithPort(**{k: v for k, v in cfg.model_dump().items() if k in PlatformSettings.model_fields})
+    moved = cfg.model_copy(update={"airflow_port": 18085})
     env = af.airflow_environment(moved, paths)
     assert env["AIRFLOW__API__PORT"] == "18085"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18085/execution/"

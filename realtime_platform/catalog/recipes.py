@@ -1,0 +1,100 @@
+"""Recipes, their environment and their sink.
+
+Recipes carry no endpoint and no secret: DataHub substitutes `${VAR}` from the environment when it
+loads them. `catalog_environment()` is that environment: the process environment over the
+platform's settings (`PlatformSettings.service_environment()`: TRINO_URL, AWS_*, GLUE_ENDPOINT_URL,
+...), plus the few values derived from them that the recipes use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlparse
+
+from realtime_platform.config import REPO_ROOT
+
+CATALOG_DIR = REPO_ROOT / "datahub"
+RECIPES_DIR = CATALOG_DIR / "recipes"
+TRINO_USER = "platform"
+# The order the runner (and `python -m realtime_platform.catalog run`) uses: terms and products
+# first, so that the datasets which name them are searchable together.
+RECIPE_ORDER = ("glossary", "data_products", "trino_pinot", "trino_hive", "glue")
+
+
+def recipe_names() -> list[str]:
+    """Every recipe of datahub/recipes/ (file name without .yml), in RECIPE_ORDER then by name."""
+    names = {p.stem for p in RECIPES_DIR.glob("*.yml")}
+    known = [n for n in RECIPE_ORDER if n in names]
+    return known + sorted(names - set(known))
+
+
+def recipe_path(name: str) -> Path:
+    path = RECIPES_DIR / f"{name}.yml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no recipe {name!r}: {path} does not exist")
+    return path
+
+
+def _settings_environment() -> dict[str, str]:
+    """The platform's service environment, or nothing where no settings exist (e.g. no .env)."""
+    try:
+        from realtime_platform.config import settings
+
+        cfg = settings()
+        return {**cfg.service_environment(), "DATAHUB_STATE_DIR": str(cfg.state_dir / "datahub")}
+    except Exception:  # settings need .env secrets; the process environment may be enough
+        return {}
+
+
+def catalog_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables recipes are resolved with (and that the sources' clients read, e.g. boto3)."""
+    env = {**_settings_environment(), **(os.environ if environ is None else environ)}
+    env.setdefault("DATAHUB_STATE_DIR", str(REPO_ROOT / ".state" / "datahub"))
+    state = Path(env["DATAHUB_STATE_DIR"])
+    env.setdefault("DATAHUB_CATALOG_DIR", str(CATALOG_DIR))
+    env.setdefault("DATAHUB_LITE_FILE", str(state / "lite.db"))
+    env.setdefault("DATAHUB_ASSETS_FILE", str(state / "assets.json"))
+    env.setdefault("TRINO_USER", TRINO_USER)
+    if "TRINO_URL" in env and "TRINO_HOST_PORT" not in env:
+        url = urlparse(env["TRINO_URL"])
+        env["TRINO_HOST_PORT"] = f"{url.hostname}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    # DataHub 1.7's glue source ignores `aws_endpoint_url`; boto3 reads this variable itself.
+    glue = env.get("GLUE_ENDPOINT_URL")
+    if glue and "AWS_ENDPOINT_URL_GLUE" not in env:
+        env["AWS_ENDPOINT_URL_GLUE"] = glue
+    if "AWS_REGION" in env:
+        env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
+    return env
+
+
+def sink_config(env: Mapping[str, str]) -> dict:
+    """`datahub-rest` when DATAHUB_GMS_URL is set, else the embedded DataHub Lite (SQLite file).
+
+    The datahub-lite sink ignores `datahub lite init`: the file must be in the sink's config.
+    """
+    if env.get("DATAHUB_GMS_URL"):
+        config = {"server": env["DATAHUB_GMS_URL"]}
+        if env.get("DATAHUB_GMS_TOKEN"):
+            config["token"] = env["DATAHUB_GMS_TOKEN"]
+        return {"type": "datahub-rest", "config": config}
+    return {"type": "datahub-lite", "config": {"type": "sqlite", "config": {"file": env["DATAHUB_LITE_FILE"]}}}
+
+
+def load_recipe(name: str, env: Mapping[str, str] | None = None, with_sink: bool = True) -> dict:
+    """The recipe as a dict, `${VAR}` resolved by DataHub's own loader, with the runner's sink.
+
+    An unset variable fails here (DataHub resolves with `nounset`), naming the variable.
+    """
+    from datahub.configuration.config_loader import load_config_file
+
+    env = catalog_environment() if env is None else dict(env)
+    recipe = load_config_file(recipe_path(name), allow_remote=False, resolve_env_vars=False)
+    from datahub.configuration.config_loader import resolve_env_variables
+
+    recipe = resolve_env_variables(recipe, env)
+    if with_sink:
+        recipe["sink"] = sink_config(env)
+    recipe.setdefault("pipeline_name", f"realtime-platform-{name}")
+    return recipe

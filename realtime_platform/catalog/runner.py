@@ -1,0 +1,146 @@
+"""Run the recipes of datahub/recipes/ with DataHub's Pipeline API, and read the embedded catalog.
+
+`run_recipe(name)` is what each task of the `datahub_ingestion` DAG calls: it resolves the recipe
+with `catalog_environment()`, adds the sink (DataHub Lite file, or datahub-rest when
+DATAHUB_GMS_URL is set), runs it, logs DataHub's source and sink reports, and raises when DataHub
+reports a failure (so the task fails with the report in its log).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from realtime_platform.catalog import recipes
+
+log = logging.getLogger(__name__)
+
+
+class RecipeFailed(RuntimeError):
+    """DataHub reported failures; the message holds its source and sink reports."""
+
+
+@contextlib.contextmanager
+def patched_environ(env: Mapping[str, str]) -> Iterator[None]:
+    """os.environ = env for the block: the sources' clients (boto3 reads AWS_ENDPOINT_URL_GLUE,
+    the TSum resolver TRINO_URL) read the process environment, not the recipe."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _reports(pipeline) -> str:
+    out = io.StringIO()
+    out.write(f"Source ({pipeline.source_type}) report:\n{pipeline.source.get_report().as_string()}\n")
+    out.write(f"Sink ({pipeline.sink_type}) report:\n{pipeline.sink.get_report().as_string()}\n")
+    return out.getvalue()
+
+
+def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
+    """Runs one recipe; returns a summary (records written, warnings); raises RecipeFailed."""
+    from datahub.ingestion.run.pipeline import Pipeline
+
+    from realtime_platform.catalog import assets, tsum
+
+    env = recipes.catalog_environment(environ)
+    Path(env["DATAHUB_LITE_FILE"]).parent.mkdir(parents=True, exist_ok=True)
+    if name == "data_products":
+        count = assets.write_assets_file(Path(env["DATAHUB_ASSETS_FILE"]), Path(env["DATAHUB_CATALOG_DIR"]))
+        log.info("%d metadata change proposals of data products written to %s", count,
+                 env["DATAHUB_ASSETS_FILE"])
+    recipe = recipes.load_recipe(name, env)
+    sink = recipe["sink"]
+    log.info("recipe %s: source %s, sink %s%s", name, recipe["source"]["type"], sink["type"],
+             f" ({env['DATAHUB_LITE_FILE']})" if sink["type"] == "datahub-lite" else "")
+    tsum.clear_cache()
+    with patched_environ(env):
+        pipeline = Pipeline.create(recipe, report_to="datahub" if sink["type"] == "datahub-rest" else None,
+                                   no_progress=True)
+        try:
+            pipeline.run()
+        except Exception as exc:
+            report = _reports(pipeline)
+            log.error("recipe %s failed:\n%s", name, report)
+            raise RecipeFailed(f"recipe {name} failed: {exc}\n{report}") from exc
+    report = _reports(pipeline)
+    if pipeline.has_failures():
+        log.error("recipe %s reported failures:\n%s", name, report)
+        raise RecipeFailed(f"recipe {name}: DataHub reported failures\n{report}")
+    log.info("recipe %s done:\n%s", name, report)
+    sink_report = pipeline.sink.get_report()
+    return {
+        "recipe": name,
+        "sink": sink["type"],
+        "records_written": sink_report.total_records_written,
+        "warnings": len(pipeline.source.get_report().warnings),
+    }
+
+
+def run_all(names: list[str] | None = None, environ: Mapping[str, str] | None = None) -> list[dict]:
+    """Runs the recipes one after the other (SQLite takes one writer); stops at the first failure."""
+    return [run_recipe(n, environ) for n in (names or recipes.recipe_names())]
+
+
+# --- the embedded catalog (DataHub Lite) --------------------------------------------------------
+
+def lite(environ: Mapping[str, str] | None = None, read_only: bool = True):
+    """The DataHub Lite catalog the runner writes to (close() it when done)."""
+    from datahub.lite.lite_util import get_datahub_lite
+
+    env = recipes.catalog_environment(environ)
+    config = recipes.sink_config({k: v for k, v in env.items() if k != "DATAHUB_GMS_URL"})["config"]
+    return get_datahub_lite(config, read_only=read_only)
+
+
+def list_urns(environ: Mapping[str, str] | None = None) -> list[str]:
+    catalog = lite(environ)
+    try:
+        return sorted(catalog.list_ids())
+    finally:
+        catalog.close()
+
+
+def get(urn: str, aspects: list[str] | None = None, environ: Mapping[str, str] | None = None) -> dict | None:
+    catalog = lite(environ)
+    try:
+        return catalog.get(urn, aspects)
+    finally:
+        catalog.close()
+
+
+def search(query: str, environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(urn, aspect) pairs whose metadata matches `query` (free text), like `datahub lite search`."""
+    from datahub.lite.lite_local import SearchFlavor
+
+    catalog = lite(environ)
+    try:
+        return [(r.id, r.aspect) for r in catalog.search(query, SearchFlavor.FREE_TEXT)]
+    finally:
+        catalog.close()
+
+
+def write_cli_config(environ: Mapping[str, str] | None = None) -> Path:
+    """A `.datahubenv` pointing `datahub lite` at the runner's file; returns its folder.
+
+    `datahub lite ...` reads ~/.datahubenv only: run it with HOME=<that folder>. The `gms` section
+    works around `datahub lite` crashing without one (DataHub 1.7).
+    """
+    import yaml
+
+    env = recipes.catalog_environment(environ)
+    home = Path(env["DATAHUB_LITE_FILE"]).parent
+    home.mkdir(parents=True, exist_ok=True)
+    config = {
+        "gms": {"server": "http://127.0.0.1:8080-unused", "token": ""},
+        "lite": {"type": "sqlite", "config": {"file": env["DATAHUB_LITE_FILE"]}},
+    }
+    (home / ".datahubenv").write_text(yaml.safe_dump(config))
+    return home

@@ -1,0 +1,94 @@
+"""The data catalog on the live stack: the DAG's ingestion logic (realtime_platform.catalog, the
+function each datahub_ingestion task calls) run in-process into the embedded DataHub Lite file,
+then read back. Runs in-process because the shared .venv may not have acryl-datahub yet."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("datahub", reason="acryl-datahub is not installed")
+
+from realtime_platform.catalog import recipes, runner  # noqa: E402
+
+pytestmark = pytest.mark.live
+
+
+def trino(name: str) -> str:
+    return f"urn:li:dataset:(urn:li:dataPlatform:trino,{name},PROD)"
+
+
+ORDERS = trino("hive.views.orders")
+PERSON = trino("hive.views.person")
+REPORT = trino("hive.reports.orders_by_day")
+PINOT_ORDERS = trino("pinot.default.orders")
+PINOT_PERSON = trino("pinot.default.person")
+TERM_ORDER = "urn:li:glossaryTerm:Commerce.Order"
+PRODUCT = "urn:li:dataProduct:orders-by-day"
+DASHBOARD = "urn:li:dashboard:(superset,orders-by-day)"
+
+
+@pytest.fixture(scope="module")
+def catalog(bootstrapped, tmp_path_factory):
+    """Every recipe run once, into a fresh Lite file (env as the DAG's tasks see it)."""
+    import os
+
+    env = {**os.environ, "DATAHUB_STATE_DIR": str(tmp_path_factory.mktemp("datahub"))}
+    env.pop("DATAHUB_GMS_URL", None)
+    summaries = runner.run_all(environ=env)
+    assert [s["recipe"] for s in summaries] == recipes.recipe_names()
+    assert all(s["sink"] == "datahub-lite" and s["records_written"] > 0 for s in summaries), summaries
+    return env
+
+
+def test_catalog_holds_views_report_pinot_tables_term_product(catalog):
+    urns = set(runner.list_urns(catalog))
+    expected = {ORDERS, PERSON, REPORT, PINOT_ORDERS, PINOT_PERSON, TERM_ORDER, PRODUCT, DASHBOARD,
+                "urn:li:dataset:(urn:li:dataPlatform:glue,views.orders,PROD)",
+                "urn:li:domain:marketing"}
+    assert expected <= urns, sorted(expected - urns)
+
+
+def test_glossary_term_order_has_its_definition(catalog):
+    info = runner.get(TERM_ORDER, environ=catalog)["glossaryTermInfo"]
+    assert info["name"] == "Order"
+    assert "purchase placed by a customer" in info["definition"]
+
+
+def test_data_product_links_the_dashboard(catalog):
+    product = runner.get(PRODUCT, environ=catalog)
+    props = product["dataProductProperties"]
+    assert props["name"] == "Orders by day"
+    assert DASHBOARD in [a["destinationUrn"] for a in props["assets"]]
+    assert "ownership" in product
+    dashboard = runner.get(DASHBOARD, environ=catalog)["dashboardInfo"]
+    assert dashboard["dashboardUrl"].endswith("/superset/dashboard/orders-by-day/")
+
+
+def test_view_lineage_reaches_the_pinot_table(catalog):
+    upstreams = runner.get(ORDERS, environ=catalog)["upstreamLineage"]["upstreams"]
+    assert PINOT_ORDERS in [u["dataset"] for u in upstreams]
+    person_upstreams = runner.get(PERSON, environ=catalog)["upstreamLineage"]["upstreams"]
+    assert PINOT_PERSON in [u["dataset"] for u in person_upstreams]
+
+
+def test_views_are_glue_siblings_and_carry_terms(catalog):
+    orders = runner.get(ORDERS, environ=catalog)
+    assert orders["siblings"]["siblings"] == ["urn:li:dataset:(urn:li:dataPlatform:glue,views.orders,PROD)"]
+    assert TERM_ORDER in [t["urn"] for t in orders["glossaryTerms"]["terms"]]
+
+
+def test_latest_tsum_patterns_are_attached_to_the_orders_view(catalog, bootstrapped):
+    from realtime_platform.catalog import tsum
+
+    props = runner.get(ORDERS, environ=catalog)["datasetProperties"]["customProperties"]
+    run_date, rows = tsum.latest_patterns("hive.summaries.orders_patterns")  # skip if never ran?
+    if not rows:
+        pytest.skip("no TSum run yet (tsum_summaries has not written hive.summaries.orders_patterns)")
+    assert props["tsum.run_date"] == run_date
+    assert props["tsum.patterns"] == str(len(rows))
+    assert props["tsum.pattern.1"].startswith(rows[0]["pattern"])
+
+
+def test_search_for_order_finds_views_term_product_and_dashboard(catalog):
+    found = {urn for urn, _ in runner.search("order", environ=catalog)}
+    assert {ORDERS, REPORT, PINOT_ORDERS, TERM_ORDER, PRODUCT, DASHBOARD} <= found, sorted(found)
