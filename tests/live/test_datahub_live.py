@@ -92,3 +92,15 @@ def test_latest_tsum_patterns_are_attached_to_the_orders_view(catalog, bootstrap
 def test_search_for_order_finds_views_term_product_and_dashboard(catalog):
     found = {urn for urn, _ in runner.search("order", environ=catalog)}
     assert {ORDERS, REPORT, PINOT_ORDERS, TERM_ORDER, PRODUCT, DASHBOARD} <= found, sorted(found)
+
+
+def test_datahub_ingestion_dag_runs_through_airflow(bootstrapped):
+    from realtime_platform.airflow.api import AirflowClient
+
+    client = AirflowClient(bootstrapped, "datahub_ingestion")
+    client.wait_until_known()
+    client.wait_idle()
+    client.set_paused(False)
+    state, tasks = client.wait_for_run(client.trigger())
+    assert state == "success", tasks
+    assert set(tasks) == {"glossary", "data_products", "trino_pinot", "trino_hive", "glue"}
