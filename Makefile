@@ -37,7 +37,14 @@ bootstrap: $(STAMP)
 demo: up
 	$(CTL) demo
 
-test: $(STAMP)
+# Debian's chromium for the browser test of the Superset dashboards.
+BROWSER := /usr/bin/chromium
+
+$(BROWSER):
+	@echo "== Debian packages: chromium (browser tests)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation
+
+test: $(STAMP) $(BROWSER)
 	$(CTL) install
 	$(VENV)/bin/pytest
 

@@ -53,6 +53,7 @@ class PlatformSettings(BaseSettings):
     trino_port: int = 8080
     moto_port: int = 5000
     airflow_port: int = 8085
+    superset_port: int = 8088
 
     # Databases and roles. Passwords come from .env only (generated on first `make up`).
     postgres_db: str = "app"
@@ -64,6 +65,8 @@ class PlatformSettings(BaseSettings):
     aws_secret_access_key: SecretStr = Field(..., description="Glue/S3 secret (any value works for moto).")
     airflow_db_password: SecretStr = Field(..., description="Password of Airflow's metadata database role.")
     airflow_admin_password: SecretStr = Field(..., description="Password of the Airflow UI user `admin`.")
+    superset_db_password: SecretStr = Field(..., description="Password of Superset's metadata database role.")
+    superset_admin_password: SecretStr = Field(..., description="Password of the Superset UI user `admin`.")
     aws_region: str = "us-east-1"
     s3_bucket: str = "realtime-platform"
 
@@ -114,6 +117,7 @@ class PlatformSettings(BaseSettings):
             "DEBEZIUM_USER": self.debezium_user,
             "DEBEZIUM_PASSWORD": self.debezium_password.get_secret_value(),
             "AIRFLOW_DB_PASSWORD": self.airflow_db_password.get_secret_value(),
+            "SUPERSET_DB_PASSWORD": self.superset_db_password.get_secret_value(),
             "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "CONNECT_URL": self.connect_url,
             "PINOT_CONTROLLER_URL": self.pinot_controller_url,

@@ -8,7 +8,7 @@ from pathlib import Path
 from realtime_platform.config import REPO_ROOT
 
 GENERATED = ("POSTGRES_PASSWORD", "DEBEZIUM_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-             "AIRFLOW_DB_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "SUPERSET_ADMIN_PASSWORD")
+             "AIRFLOW_DB_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "SUPERSET_DB_PASSWORD", "SUPERSET_ADMIN_PASSWORD")
 
 
 def ensure_env_file(path: Path = REPO_ROOT / ".env") -> bool:

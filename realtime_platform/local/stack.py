@@ -11,6 +11,7 @@ import psutil
 from realtime_platform.config import PlatformSettings
 from realtime_platform.local import airflow_services as airflow
 from realtime_platform.local import services as svc
+from realtime_platform.local import superset_services as superset
 from realtime_platform.local import supervisor
 from realtime_platform.local.health import wait_until_healthy
 from realtime_platform.local.install import install_all
@@ -28,6 +29,7 @@ SPECS: list[ServiceSpec] = [
     (svc.zookeeper_service, svc.prepare_pinot),
     (svc.pinot_service, None),
     (svc.trino_service, svc.prepare_trino),
+    (superset.superset_service, superset.prepare_superset),
     (airflow.airflow_api_server_service, airflow.prepare_airflow),
     (airflow.airflow_scheduler_service, None),
     (airflow.airflow_dag_processor_service, None),
@@ -69,6 +71,8 @@ def print_endpoints(cfg: PlatformSettings) -> None:
     """Where a person goes next; local passwords come from .env (generated, git-ignored)."""
     print(f"   Airflow UI    {airflow.airflow_url(cfg)}  (user {airflow.ADMIN_USER}, "
           f"password {cfg.airflow_admin_password.get_secret_value()} from .env AIRFLOW_ADMIN_PASSWORD)")
+    print(f"   Superset      {superset.superset_url(cfg)}  (user admin, password "
+          f"{cfg.superset_admin_password.get_secret_value()} from .env SUPERSET_ADMIN_PASSWORD)")
     print(f"   Trino         {cfg.trino_url}  (CLI: .state/bin/trino)")
     print(f"   Pinot         {cfg.pinot_controller_url}  (query console)")
     print(f"   Kafka Connect {cfg.connect_url}/connectors")

@@ -1,0 +1,266 @@
+"""Superset 6.1 in the local mode: one supervisord program (gunicorn), after Trino.
+
+Superset needs SQLAlchemy 1.4 (the platform's venv has 2.x), so it runs from its own venv,
+`.venv-superset`, built with uv from the pins in superset/requirements.txt (rebuilt when that file
+changes). Its settings are superset/superset_config.py, fed by environment variables that carry no
+secret: the secret key is generated once into a file of mode 600 in the state folder, the metadata
+database (`superset` on the platform's PostgreSQL, role `superset`, created by
+postgres/init/030-superset.sql) is reached with a libpq password file, and the admin password
+(SUPERSET_ADMIN_PASSWORD in .env) is written to a 600 file for superset/sync.py.
+
+Start-up: `prepare_superset` builds the venv and the state files and, when the metadata database
+already answers, runs `superset db upgrade` + `superset init` once per Superset version (a stamp
+records it; on the very first `up` PostgreSQL is not running yet, so the program does it before
+starting gunicorn). Once Superset answers, `on_healthy` waits for Trino and runs superset/sync.py:
+admin user, idempotent import of the dashboards bundle (superset/bundle, matched by uuid).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+from realtime_platform.config import REPO_ROOT, PlatformSettings
+from realtime_platform.local import health
+from realtime_platform.local.airflow_services import _pgpass_escape, _write_once, _write_private, secret
+from realtime_platform.local.paths import StatePaths
+from realtime_platform.local.services import Service
+
+SUPERSET_PORT = 8088
+SUPERSET_STAGE = 3  # after Trino (stage 2): the import lists Trino's catalogs; before Airflow (10)
+START_TIMEOUT_S = 600  # the first start migrates the metadata database (~1-3 min on 2 cores)
+PYTHON_VERSION = "3.11"
+
+DB_NAME = "superset"  # see postgres/init/030-superset.sql
+DB_USER = "superset"
+ADMIN_USER = "admin"
+TRINO_USER = "platform"
+TRINO_CATALOG = "hive"
+
+SOURCE = REPO_ROOT / "superset"
+REQUIREMENTS = SOURCE / "requirements.txt"
+CONFIG = SOURCE / "superset_config.py"
+BUNDLE = SOURCE / "bundle"
+SYNC_SCRIPT = SOURCE / "sync.py"
+VENV = REPO_ROOT / ".venv-superset"
+
+
+@dataclass(frozen=True)
+class SupersetPaths:
+    home: Path
+
+    @property
+    def secrets(self) -> Path:
+        return self.home / "secrets"
+
+    @property
+    def secret_key(self) -> Path:
+        """Signs sessions and encrypts stored database passwords: generated once, never rotated."""
+        return self.secrets / "secret_key"
+
+    @property
+    def pgpass(self) -> Path:
+        return self.secrets / "pgpass"
+
+    @property
+    def admin_password(self) -> Path:
+        return self.secrets / "admin_password"
+
+    @property
+    def bundle_zip(self) -> Path:
+        """superset/bundle with the Trino URI of this machine, as imported."""
+        return self.home / "bundle.zip"
+
+    def upgraded_stamp(self, version: str) -> Path:
+        return self.home / f"db-upgraded-{version}"
+
+
+def superset_paths(paths: StatePaths) -> SupersetPaths:
+    return SupersetPaths(paths.root / "superset")
+
+
+def superset_version() -> str:
+    match = re.search(r"^apache-superset==(\S+)", REQUIREMENTS.read_text(), re.MULTILINE)
+    return match.group(1) if match else "unknown"
+
+
+def superset_port(cfg: PlatformSettings) -> int:
+    return int(getattr(cfg, "superset_port", None) or os.environ.get("SUPERSET_PORT") or SUPERSET_PORT)
+
+
+def superset_url(cfg: PlatformSettings) -> str:
+    return os.environ.get("SUPERSET_URL") or f"http://{cfg.bind_host}:{superset_port(cfg)}"
+
+
+def venv_bin(name: str) -> Path:
+    return VENV / "bin" / name
+
+
+def trino_sqlalchemy_uri(cfg: PlatformSettings) -> str:
+    trino = urlparse(cfg.trino_url)
+    return f"trino://{TRINO_USER}@{trino.hostname}:{trino.port}/{TRINO_CATALOG}"
+
+
+def metadata_uri(cfg: PlatformSettings) -> str:
+    # No password: libpq (psycopg2) reads it from PGPASSFILE.
+    return f"postgresql+psycopg2://{DB_USER}@{cfg.bind_host}:{cfg.postgres_port}/{DB_NAME}"
+
+
+def superset_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
+    """Every setting of the Superset processes; no secret values (they are in files)."""
+    sp = superset_paths(paths)
+    return {
+        "SUPERSET_CONFIG_PATH": str(CONFIG),
+        "SUPERSET_HOME": str(sp.home),
+        "SUPERSET_SECRET_KEY_FILE": str(sp.secret_key),
+        "SUPERSET_ADMIN_PASSWORD_FILE": str(sp.admin_password),
+        "SUPERSET_METADATA_URI": metadata_uri(cfg),
+        "PGPASSFILE": str(sp.pgpass),
+        "FLASK_APP": "superset",
+        "PATH": f"{VENV / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+    }
+
+
+def subprocess_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
+    """The environment for running `superset ...` by hand or from a test, as the service sees it."""
+    env = {**os.environ, **superset_environment(cfg, paths)}
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+# --- the venv -------------------------------------------------------------------------------------
+
+def _requirements_hash() -> str:
+    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+
+
+def ensure_venv() -> Path:
+    """`.venv-superset` from superset/requirements.txt (uv, ~15 s with a warm cache, ~660 MB)."""
+    stamp = VENV / ".requirements-sha256"
+    if stamp.exists() and stamp.read_text() == _requirements_hash() and venv_bin("superset").exists():
+        return VENV
+    print(f"  building {VENV.name} from {REQUIREMENTS.relative_to(REPO_ROOT)}")
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    if not (VENV / "bin" / "python").exists():
+        subprocess.run(["uv", "venv", "--quiet", "--python", PYTHON_VERSION, str(VENV)], check=True, env=env)
+    subprocess.run(["uv", "pip", "install", "--quiet", "--python", str(venv_bin("python")),
+                    "-r", str(REQUIREMENTS)], check=True, env=env)
+    stamp.write_text(_requirements_hash())
+    return VENV
+
+
+# --- state files and the bundle -------------------------------------------------------------------
+
+def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> SupersetPaths:
+    import secrets as random
+
+    sp = superset_paths(paths)
+    sp.home.mkdir(parents=True, exist_ok=True)
+    sp.secrets.mkdir(parents=True, exist_ok=True)
+    sp.secrets.chmod(0o700)
+    _write_once(sp.secret_key, lambda: random.token_urlsafe(48))
+    _write_private(sp.admin_password, secret(cfg, "superset_admin_password"))
+    password = _pgpass_escape(secret(cfg, "superset_db_password"))
+    _write_private(sp.pgpass, f"{cfg.bind_host}:{cfg.postgres_port}:{DB_NAME}:{DB_USER}:{password}\n")
+    return sp
+
+
+def build_bundle(cfg: PlatformSettings, target: Path, source: Path = BUNDLE) -> Path:
+    """Zips superset/bundle as an export bundle, with the database URI pointed at this Trino."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w") as archive:
+        for file in sorted(source.rglob("*.yaml")):
+            relative = file.relative_to(source)
+            text = file.read_text()
+            if relative.parts[0] == "databases":
+                data = yaml.safe_load(text)
+                data["sqlalchemy_uri"] = trino_sqlalchemy_uri(cfg)
+                text = yaml.safe_dump(data, sort_keys=False)
+            archive.writestr(f"bundle/{relative}", text)
+    return target
+
+
+# --- the program ----------------------------------------------------------------------------------
+
+def superset_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    sp = superset_paths(paths)
+    superset = shlex.quote(str(venv_bin("superset")))
+    stamp = shlex.quote(str(sp.upgraded_stamp(superset_version())))
+    gunicorn = " ".join(shlex.quote(a) for a in [
+        str(venv_bin("gunicorn")), "--bind", f"{cfg.bind_host}:{superset_port(cfg)}",
+        "--workers", "1", "--threads", "8", "--timeout", "120",
+        "--limit-request-line", "0", "--limit-request-field_size", "0",
+        "superset.app:create_app()"])
+    script = (f"{{ [ -e {stamp} ] || {{ {superset} db upgrade && {superset} init && touch {stamp}; }}; }}"
+              f" && exec {gunicorn}")
+    return Service("superset", ["/bin/sh", "-c", script],
+                   health.http(f"http://{cfg.bind_host}:{superset_port(cfg)}/health"),
+                   stage=SUPERSET_STAGE, start_timeout_s=START_TIMEOUT_S, directory=sp.home,
+                   environment=superset_environment(cfg, paths),
+                   on_healthy=lambda: sync_superset(cfg, paths))
+
+
+def sync_superset(cfg: PlatformSettings, paths: StatePaths) -> None:
+    """Admin user and the dashboards bundle (idempotent; runs at every `up`, after Trino answers)."""
+    health.wait_until_healthy("trino (for the Superset import)", health.trino_ready(cfg.trino_url), 240)
+    sp = superset_paths(paths)
+    write_state_files(cfg, paths)
+    bundle = build_bundle(cfg, sp.bundle_zip)
+    print(f"  importing {BUNDLE.relative_to(REPO_ROOT)} into Superset")
+    result = subprocess.run([str(venv_bin("python")), str(SYNC_SCRIPT), str(bundle)],
+                            env=subprocess_environment(cfg, paths), cwd=sp.home,
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
+        raise RuntimeError(f"superset/sync.py failed:\n{tail}")
+    for line in result.stdout.splitlines():
+        print(f"    {line}")
+
+
+def metadata_db_reachable(cfg: PlatformSettings) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(host=cfg.bind_host, port=cfg.postgres_port, dbname=DB_NAME, user=DB_USER,
+                             password=secret(cfg, "superset_db_password"), connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def upgrade_metadata_db(cfg: PlatformSettings, paths: StatePaths) -> None:
+    env = subprocess_environment(cfg, paths)
+    for args in (["db", "upgrade"], ["init"]):
+        result = subprocess.run([str(venv_bin("superset")), *args], env=env, cwd=superset_paths(paths).home,
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+            raise RuntimeError(f"superset {' '.join(args)} failed:\n{tail}")
+    superset_paths(paths).upgraded_stamp(superset_version()).touch()
+
+
+def prepare_superset(cfg: PlatformSettings, paths: StatePaths) -> None:
+    """Before the program starts: the venv, the state files, and `superset db upgrade` + `init` once
+    per Superset version when the metadata database answers (else the program does it at start).
+    Delete `.state/superset/db-upgraded-*` to force them."""
+    ensure_venv()
+    write_state_files(cfg, paths)
+    if superset_paths(paths).upgraded_stamp(superset_version()).exists():
+        return
+    if metadata_db_reachable(cfg):
+        print("  superset db upgrade + init")
+        upgrade_metadata_db(cfg, paths)
+    else:
+        print("  superset metadata database not reachable yet: the program upgrades it at start")
+
+
+SUPERSET_SPECS = [(superset_service, prepare_superset)]
