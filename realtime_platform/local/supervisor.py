@@ -137,7 +137,13 @@ def start(paths: StatePaths, name: str) -> None:
 
 
 def stop(paths: StatePaths, name: str) -> None:
-    if rpc(paths).supervisor.getProcessInfo(name)["statename"] in {"RUNNING", "STARTING", "BACKOFF"}:
+    try:
+        state = rpc(paths).supervisor.getProcessInfo(name)["statename"]
+    except xmlrpc.client.Fault as fault:
+        if "BAD_NAME" in fault.faultString:  # not in the running config (e.g. added since `up`)
+            return
+        raise
+    if state in {"RUNNING", "STARTING", "BACKOFF"}:
         rpc(paths).supervisor.stopProcess(name, True)
 
 
