@@ -241,19 +241,25 @@ wait_pinot_consuming() {
 # ---------------------------------------------------------------------------------------------
 # Trino (its HTTP protocol: POST the statement, follow nextUri until done)
 # ---------------------------------------------------------------------------------------------
-trino_sql() {  # sql what
+TRINO_ERROR=""
+trino_try() {  # sql what -> 0, or 1 with Trino's message in TRINO_ERROR
   local sql=$1 what=$2 status next
   status=$(request POST "$TRINO_URL/v1/statement" -H "X-Trino-User: $TRINO_USER" --data-binary "$sql")
   expect_ok "$status" "$what"
   while true; do
     if jq -e '.error' "$BODY" >/dev/null; then
-      die "$what failed in Trino: $(jq -r '.error.message' "$BODY")"
+      TRINO_ERROR=$(jq -r '.error.message' "$BODY")
+      return 1
     fi
     next=$(jq -r '.nextUri // empty' "$BODY")
     [[ -n "$next" ]] || return 0
     status=$(request GET "$next" -H "X-Trino-User: $TRINO_USER")
     expect_ok "$status" "$what"
   done
+}
+
+trino_sql() {  # sql what
+  trino_try "$1" "$2" || die "$2 failed in Trino: $TRINO_ERROR"
 }
 
 apply_views() {
@@ -266,7 +272,19 @@ apply_views() {
       log "view $(basename "$f" .sql): templated, built by the create_views DAG"
       continue
     fi
-    trino_sql "$(sed -e 's/;[[:space:]]*$//' "$f")" "view $(basename "$f")"
+    local sql attempt deadline=$((SECONDS + WAIT_SECONDS))
+    sql=$(sed -e 's/;[[:space:]]*$//' "$f")
+    for ((attempt = 1; ; attempt++)); do
+      trino_try "$sql" "view $(basename "$f")" && break
+      # Trino's pinot catalog caches Pinot's table list (pinot.metadata-expiry): a table created
+      # a moment ago appears within that time.
+      if [[ "$TRINO_ERROR" == *"Table 'pinot."*"does not exist"* ]] && ((SECONDS < deadline)); then
+        log "view $(basename "$f" .sql): Trino does not see the new Pinot table yet (attempt $attempt), retrying"
+        sleep 5
+        continue
+      fi
+      die "view $(basename "$f") failed in Trino: $TRINO_ERROR"
+    done
     log "view $(basename "$f" .sql): created or replaced"
   done
 }

@@ -229,9 +229,7 @@ def from_dask(ddf: Any, scheduler: str | None = None, npartitions: int | None = 
 
     parts = [delayed(_partial)(part, i << _POSITION_BITS) for i, part in enumerate(ddf.to_delayed())]
     while len(parts) > 1:
-        parts = [
-            delayed(_merge)(*parts[i : i + _SPLIT_EVERY]) for i in range(0, len(parts), _SPLIT_EVERY)
-        ]
+        parts = [delayed(_merge)(*parts[i : i + _SPLIT_EVERY]) for i in range(0, len(parts), _SPLIT_EVERY)]
     final = parts[0] if parts else None
     if final is None:
         table = ddf._meta.assign(**{COUNT: np.int64(0), FIRST: np.int64(0)}).iloc[:0]

@@ -84,7 +84,7 @@ def summary_table(summary: Summary) -> str:
         for i, p in enumerate(summary, start=1)
     ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(
         f"rows: {summary.total_rows}  distinct: {summary.distinct_rows}  "
