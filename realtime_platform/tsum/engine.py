@@ -122,7 +122,7 @@ class _Search:
         current = -int(self.cost.overhead(np.array([n_rows]), self.n_columns)[0])
         while True:
             best: Any = 0
-            options: list[tuple[int, int, int]] = []  # (column, code, rows matched)
+            options: list[tuple[int, int]] = []  # tied best candidates: (column, value code)
             weights = self.counts[rows]
             for a in self.attribute_order({c for c, _ in items}):
                 column = self.columns[a]
@@ -140,13 +140,13 @@ class _Search:
                 code = int(tied[0]) if tied.size == 1 else self.first_in_unique_order(a, tied, alive)
                 if top > best:
                     best, options = top, []
-                options.append((a, code, int(n[code])))
+                options.append((a, code))
             if not options:
                 break
             pick = 0
             if len(options) > 1 and not self.table.stable_names:
                 pick = self.choose("expand", len(options))
-            a, code, n_match = options[pick]
+            a, code = options[pick]
             if not best > current:
                 break
             items.append((a, code))

@@ -27,11 +27,26 @@ PRODUCT = "urn:li:dataProduct:orders-by-day"
 DASHBOARD = "urn:li:dashboard:(superset,orders-by-day)"
 
 
+def run_dag(cfg, dag_id: str) -> None:
+    from realtime_platform.airflow.api import AirflowClient
+
+    client = AirflowClient(cfg, dag_id)
+    client.wait_until_known()
+    client.wait_idle()  # e.g. a run the scheduler or an asset just started
+    client.set_paused(False)
+    state, tasks = client.wait_for_run(client.trigger())
+    assert state == "success", f"{dag_id}: {tasks}"
+    client.wait_idle()
+
+
 @pytest.fixture(scope="module")
 def catalog(bootstrapped, tmp_path_factory):
-    """Every recipe run once, into a fresh Lite file (env as the DAG's tasks see it)."""
+    """Every recipe run once, into a fresh Lite file (env as the DAG's tasks see it), after the
+    views and today's TSum patterns exist, so the catalog has something definite to show."""
     import os
 
+    run_dag(bootstrapped, "create_views")
+    run_dag(bootstrapped, "tsum_summaries")
     env = {**os.environ, "DATAHUB_STATE_DIR": str(tmp_path_factory.mktemp("datahub"))}
     env.pop("DATAHUB_GMS_URL", None)
     summaries = runner.run_all(environ=env)
@@ -81,9 +96,8 @@ def test_latest_tsum_patterns_are_attached_to_the_orders_view(catalog, bootstrap
     from realtime_platform.catalog import tsum
 
     props = runner.get(ORDERS, environ=catalog)["datasetProperties"]["customProperties"]
-    run_date, rows = tsum.latest_patterns("hive.summaries.orders_patterns")  # skip if never ran?
-    if not rows:
-        pytest.skip("no TSum run yet (tsum_summaries has not written hive.summaries.orders_patterns)")
+    run_date, rows = tsum.latest_patterns("hive.summaries.orders_patterns")
+    assert rows, "the catalog fixture ran tsum_summaries, so patterns must exist"
     assert props["tsum.run_date"] == run_date
     assert props["tsum.patterns"] == str(len(rows))
     assert props["tsum.pattern.1"].startswith(rows[0]["pattern"])
@@ -104,3 +118,4 @@ def test_datahub_ingestion_dag_runs_through_airflow(bootstrapped):
     state, tasks = client.wait_for_run(client.trigger())
     assert state == "success", tasks
     assert set(tasks) == {"glossary", "data_products", "trino_pinot", "trino_hive", "glue"}
+    client.wait_idle()
