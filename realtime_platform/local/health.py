@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +32,15 @@ def tcp(host: str, port: int) -> HealthCheck:
             return True
 
     return HealthCheck(f"tcp://{host}:{port}", probe)
+
+
+def command(describe: str, argv: list[str]) -> HealthCheck:
+    """Healthy when `argv` exits 0, for services whose own client knows "ready" better than TCP."""
+    def probe() -> bool:
+        return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=10).returncode == 0
+
+    return HealthCheck(describe, probe)
 
 
 def http(url: str, accept: Callable[[requests.Response], bool] | None = None) -> HealthCheck:

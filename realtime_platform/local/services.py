@@ -126,7 +126,12 @@ def postgres_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     command = [str(pg_bin() / "postgres"), "-D", str(paths.data / "postgres")]
     for key, value in settings.items():
         command += ["-c", f"{key}={value}"]
-    return Service("postgres", command, health.tcp(cfg.bind_host, cfg.postgres_port), stage=0,
+    # The port opens while the server still replays WAL ("the database system is starting up");
+    # pg_isready only passes once it accepts connections.
+    ready = health.command(f"pg_isready -h {cfg.bind_host} -p {cfg.postgres_port}",
+                           [str(pg_bin() / "pg_isready"), "-q", "-h", cfg.bind_host,
+                            "-p", str(cfg.postgres_port)])
+    return Service("postgres", command, ready, stage=0,
                    user=POSTGRES_OS_USER, start_timeout_s=60, on_healthy=lambda: run_postgres_init(cfg))
 
 

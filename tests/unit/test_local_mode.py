@@ -80,3 +80,16 @@ def test_supervisord_config_quotes_arguments_and_escapes_environment(tmp_path):
     assert shlex.split(program["command"]) == ["/bin/echo", "two words", "-cp", "lib/*"]
     assert program["autostart"] == "false" and program["user"] == "postgres"
     assert program["environment"] == 'PASSWORD="p%%w\\"d"'
+
+
+def test_command_health_check_follows_the_exit_code():
+    from realtime_platform.local import health
+
+    assert health.command("true", ["true"]).ok()
+    assert not health.command("false", ["false"]).ok()
+    assert not health.command("missing", ["/nonexistent/pg_isready"]).ok()
+
+
+def test_postgres_is_healthy_only_when_pg_isready_passes(cfg):
+    service = svc.postgres_service(cfg, StatePaths(cfg.state_dir))
+    assert service.health.describe.startswith("pg_isready")
