@@ -3,11 +3,15 @@ dashboards they name (datahub/dashboards.yml) as metadata change proposals, writ
 file that the `data_products` recipe reads with DataHub's `file` source.
 
 Offline: `DataProduct.from_yaml(path, graph=None)` needs the domain as a full URN.
+
+`superset_dashboards` (slug -> URN, from realtime_platform.catalog.superset while Superset runs)
+replaces the dashboards described here by the ones DataHub's `superset` source catalogues.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 import yaml
 
@@ -84,29 +88,49 @@ def dashboard_mcps(dashboards: list[dict]) -> list:
     return mcps
 
 
-def data_product_mcps(path: Path) -> list:
-    """MCPs of one data product file (DataHub's own model, offline: no graph)."""
+def data_product_mcps(path: Path, renamed_assets: Mapping[str, str] | None = None) -> list:
+    """MCPs of one data product file (DataHub's own model, offline: no graph); `renamed_assets`
+    maps an asset URN of the file to the one to use instead."""
     from datahub.api.entities.dataproduct.dataproduct import DataProduct
 
     product = DataProduct.from_yaml(path, graph=None)  # type: ignore[arg-type]
+    if renamed_assets and product.assets:
+        product.assets = [renamed_assets.get(urn, urn) for urn in product.assets]
     return list(product.generate_mcp(upsert=False))
 
 
-def all_mcps(catalog_dir: Path = CATALOG_DIR) -> list:
-    extra = {}
-    if dashboards_file(catalog_dir).is_file():
-        extra = yaml.safe_load(dashboards_file(catalog_dir).read_text()) or {}
-    mcps = domain_mcps(extra.get("domains", [])) + dashboard_mcps(extra.get("dashboards", []))
+def superset_slugs(catalog_dir: Path = CATALOG_DIR) -> list[str]:
+    """Slugs of the dashboards that DataHub's `superset` source catalogues while Superset runs."""
+    return [d["superset_slug"] for d in _extra(catalog_dir).get("dashboards", []) if d.get("superset_slug")]
+
+
+def _extra(catalog_dir: Path) -> dict:
+    if not dashboards_file(catalog_dir).is_file():
+        return {}
+    return yaml.safe_load(dashboards_file(catalog_dir).read_text()) or {}
+
+
+def all_mcps(catalog_dir: Path = CATALOG_DIR, superset_dashboards: Mapping[str, str] | None = None) -> list:
+    superset_dashboards = superset_dashboards or {}
+    extra = _extra(catalog_dir)
+    described, renamed = [], {}
+    for d in extra.get("dashboards", []):
+        if d.get("superset_slug") in superset_dashboards:
+            renamed[dashboard_urn(d["platform"], d["id"])] = superset_dashboards[d["superset_slug"]]
+        else:
+            described.append(d)
+    mcps = domain_mcps(extra.get("domains", [])) + dashboard_mcps(described)
     for path in data_product_files(catalog_dir):
-        mcps += data_product_mcps(path)
+        mcps += data_product_mcps(path, renamed)
     return mcps
 
 
-def write_assets_file(path: Path, catalog_dir: Path = CATALOG_DIR) -> int:
+def write_assets_file(path: Path, catalog_dir: Path = CATALOG_DIR,
+                      superset_dashboards: Mapping[str, str] | None = None) -> int:
     """Writes every MCP to `path` (DataHub's metadata file format); returns how many."""
     from datahub.ingestion.sink.file import write_metadata_file
 
-    mcps = all_mcps(catalog_dir)
+    mcps = all_mcps(catalog_dir, superset_dashboards)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_metadata_file(path, mcps)
     return len(mcps)

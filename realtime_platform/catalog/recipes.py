@@ -20,7 +20,14 @@ RECIPES_DIR = CATALOG_DIR / "recipes"
 TRINO_USER = "platform"
 # The order the runner (and `python -m realtime_platform.catalog run`) uses: terms and products
 # first, so that the datasets which name them are searchable together.
-RECIPE_ORDER = ("glossary", "data_products", "trino_pinot", "trino_hive", "glue")
+RECIPE_ORDER = ("glossary", "data_products", "trino_pinot", "trino_hive", "glue", "superset",
+                "airflow_lineage")
+SUPERSET_USERNAME = "admin"  # the UI user realtime_platform.local.superset_services creates
+
+
+def airflow_lineage_file(datahub_state_dir: Path) -> Path:
+    """Where DataHub's Airflow plugin writes task lineage (Airflow connection `datahub_file`)."""
+    return datahub_state_dir / "airflow-lineage.json"
 
 
 def recipe_names() -> list[str]:
@@ -43,7 +50,13 @@ def _settings_environment() -> dict[str, str]:
         from realtime_platform.config import settings
 
         cfg = settings()
-        return {**cfg.service_environment(), "DATAHUB_STATE_DIR": str(cfg.state_dir / "datahub")}
+        return {
+            **cfg.service_environment(),
+            "DATAHUB_STATE_DIR": str(cfg.state_dir / "datahub"),
+            "SUPERSET_URL": f"http://{cfg.bind_host}:{cfg.superset_port}",
+            "SUPERSET_USERNAME": SUPERSET_USERNAME,
+            "SUPERSET_PASSWORD": cfg.superset_admin_password.get_secret_value(),
+        }
     except Exception:  # settings need .env secrets; the process environment may be enough
         return {}
 
@@ -56,6 +69,9 @@ def catalog_environment(environ: Mapping[str, str] | None = None) -> dict[str, s
     env.setdefault("DATAHUB_CATALOG_DIR", str(CATALOG_DIR))
     env.setdefault("DATAHUB_LITE_FILE", str(state / "lite.db"))
     env.setdefault("DATAHUB_ASSETS_FILE", str(state / "assets.json"))
+    env.setdefault("DATAHUB_AIRFLOW_LINEAGE_FILE", str(airflow_lineage_file(state)))
+    # the runner moves the plugin's file here before ingesting it (see runner.take_airflow_lineage)
+    env.setdefault("DATAHUB_AIRFLOW_LINEAGE_DIR", str(state / "airflow-lineage"))
     env.setdefault("TRINO_USER", TRINO_USER)
     if "TRINO_URL" in env and "TRINO_HOST_PORT" not in env:
         url = urlparse(env["TRINO_URL"])

@@ -12,6 +12,7 @@ import contextlib
 import io
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -22,6 +23,28 @@ log = logging.getLogger(__name__)
 
 class RecipeFailed(RuntimeError):
     """DataHub reported failures; the message holds its source and sink reports."""
+
+
+class RecipeNotApplicable(RuntimeError):
+    """The recipe's source is not part of this deployment right now (e.g. Superset is down)."""
+
+
+def take_airflow_lineage(env: Mapping[str, str]) -> list[Path]:
+    """Moves the file DataHub's Airflow plugin writes into the `airflow_lineage` recipe's folder.
+
+    Under the plugin's own lock (SynchronizedFileEmitter locks `<file>.lock`), so no task's record
+    is lost between the move and its next write; returns every file waiting there (older ones
+    stay until a run ingests them).
+    """
+    import filelock
+
+    source = Path(env["DATAHUB_AIRFLOW_LINEAGE_FILE"])
+    pending = Path(env["DATAHUB_AIRFLOW_LINEAGE_DIR"])
+    pending.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(source.with_suffix(".lock"), timeout=60):
+        if source.is_file() and source.stat().st_size > 0:
+            source.rename(pending / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.json")
+    return sorted(pending.glob("*.json"))
 
 
 @contextlib.contextmanager
@@ -48,14 +71,29 @@ def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
     """Runs one recipe; returns a summary (records written, warnings); raises RecipeFailed."""
     from datahub.ingestion.run.pipeline import Pipeline
 
-    from realtime_platform.catalog import assets, tsum
+    from realtime_platform.catalog import assets, superset, tsum
 
     env = recipes.catalog_environment(environ)
     Path(env["DATAHUB_LITE_FILE"]).parent.mkdir(parents=True, exist_ok=True)
+    ingested: list[Path] = []
     if name == "data_products":
-        count = assets.write_assets_file(Path(env["DATAHUB_ASSETS_FILE"]), Path(env["DATAHUB_CATALOG_DIR"]))
+        catalog_dir = Path(env["DATAHUB_CATALOG_DIR"])
+        dashboards = {}
+        if superset.is_running(env):
+            dashboards = superset.dashboard_urns(env, assets.superset_slugs(catalog_dir))
+            log.info("Superset runs: the data products name its dashboards %s", dashboards)
+        count = assets.write_assets_file(Path(env["DATAHUB_ASSETS_FILE"]), catalog_dir, dashboards)
         log.info("%d metadata change proposals of data products written to %s", count,
                  env["DATAHUB_ASSETS_FILE"])
+    elif name == "superset" and not superset.is_running(env):
+        raise RecipeNotApplicable(f"Superset does not answer at {env.get('SUPERSET_URL')!r}: its "
+                                  "dashboards stay as described in datahub/dashboards.yml")
+    elif name == "airflow_lineage":
+        ingested = take_airflow_lineage(env)
+        if not ingested:
+            log.info("no Airflow lineage recorded since the last run")
+            return {"recipe": name, "sink": recipes.sink_config(env)["type"], "records_written": 0,
+                    "warnings": 0}
     recipe = recipes.load_recipe(name, env)
     sink = recipe["sink"]
     log.info("recipe %s: source %s, sink %s%s", name, recipe["source"]["type"], sink["type"],
@@ -75,6 +113,8 @@ def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
         log.error("recipe %s reported failures:\n%s", name, report)
         raise RecipeFailed(f"recipe {name}: DataHub reported failures\n{report}")
     log.info("recipe %s done:\n%s", name, report)
+    for path in ingested:  # in the catalog now; a failed run keeps them for the next one
+        path.unlink()
     sink_report = pipeline.sink.get_report()
     return {
         "recipe": name,
@@ -85,8 +125,16 @@ def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
 
 
 def run_all(names: list[str] | None = None, environ: Mapping[str, str] | None = None) -> list[dict]:
-    """Runs the recipes one after the other (SQLite takes one writer); stops at the first failure."""
-    return [run_recipe(n, environ) for n in (names or recipes.recipe_names())]
+    """Runs the recipes one after the other (SQLite takes one writer); stops at the first failure
+    and passes over the ones not applicable here."""
+    results = []
+    for name in names or recipes.recipe_names():
+        try:
+            results.append(run_recipe(name, environ))
+        except RecipeNotApplicable as exc:
+            log.warning("recipe %s skipped: %s", name, exc)
+            results.append({"recipe": name, "skipped": str(exc)})
+    return results
 
 
 # --- the embedded catalog (DataHub Lite) --------------------------------------------------------

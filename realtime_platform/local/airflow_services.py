@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from realtime_platform.catalog.recipes import airflow_lineage_file
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
 from realtime_platform.local.paths import StatePaths
@@ -40,6 +41,7 @@ ADMIN_USER = "admin"
 TRINO_USER = "platform"
 TRINO_CONN_ID = "trino_default"
 POSTGRES_CONN_ID = "postgres_app"
+DATAHUB_CONN_ID = "datahub_file"
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,12 @@ def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, s
             f"trino://{TRINO_USER}@{trino.hostname}:{trino.port}/?catalog=hive&protocol={trino.scheme}",
         f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}":
             f"postgresql://{DB_USER}@{host}:{cfg.postgres_port}/{cfg.postgres_db}",
+        # [datahub]: DataHub's Airflow plugin records each task's lineage (SQL parsed by DataHub)
+        # in a file; the datahub_ingestion DAG's `airflow_lineage` recipe loads it into the catalog.
+        "AIRFLOW__DATAHUB__CONN_ID": DATAHUB_CONN_ID,
+        f"AIRFLOW_CONN_{DATAHUB_CONN_ID.upper()}": json.dumps(
+            {"conn_type": "datahub-file", "host": str(airflow_lineage_file(paths.root / "datahub"))}),
+        "AIRFLOW__DATAHUB__ENABLE_MULTI_STATEMENT_SQL_PARSING": "True",  # the view files hold several
     }
     return env
 

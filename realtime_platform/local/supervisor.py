@@ -65,7 +65,7 @@ def render_config(services: list[Service], paths: StatePaths, environment: dict[
         if service.directory:
             program["directory"] = str(service.directory)
         program["environment"] = ",".join(
-            f'{key}="{_escape(value)}"' for key, value in {**environment, **service.environment}.items())
+            f"{key}={_env_value(key, value)}" for key, value in {**environment, **service.environment}.items())
         parser[f"program:{service.name}"] = program
     target = config_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -77,9 +77,15 @@ def render_config(services: list[Service], paths: StatePaths, environment: dict[
     return target
 
 
-def _escape(value: str) -> str:
-    """supervisord expands %(name)s and ends values at an unescaped quote."""
-    return value.replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
+def _env_value(key: str, value: str) -> str:
+    """A value as supervisord's `environment` reads it back: it expands %(name)s, splits with
+    non-POSIX shlex (no escapes: a value ends at its quote) and strips quotes off both ends. So the
+    value goes in whichever quote it does not contain (JSON goes in single quotes)."""
+    quote = "'" if '"' in value else '"'
+    if quote in value or value[:1] in ("'", '"') or value[-1:] in ("'", '"'):
+        raise ValueError(f"supervisord cannot pass {key}: its value holds both quote characters "
+                         f"or starts or ends with one")
+    return quote + value.replace("%", "%%") + quote
 
 
 def _quote(arg: str) -> str:

@@ -103,6 +103,14 @@ def test_environment_configures_airflow(cfg, paths, services):
         "trino://platform@127.0.0.1:8080/?catalog=hive&protocol=http"
     assert env["AIRFLOW_CONN_POSTGRES_APP"] == "postgresql://airflow@127.0.0.1:5432/app"
     assert env["PGPASSFILE"].startswith(str(cfg.state_dir / "airflow"))
+    # DataHub's Airflow plugin writes where the catalog runner's airflow_lineage recipe reads
+    from realtime_platform.catalog.recipes import catalog_environment
+
+    assert env["AIRFLOW__DATAHUB__CONN_ID"] == "datahub_file"
+    datahub_conn = json.loads(env["AIRFLOW_CONN_DATAHUB_FILE"])
+    assert datahub_conn["conn_type"] == "datahub-file"
+    assert datahub_conn["host"] == catalog_environment(
+        {"DATAHUB_STATE_DIR": str(cfg.state_dir / "datahub")})["DATAHUB_AIRFLOW_LINEAGE_FILE"]
     for key in ("AIRFLOW__CORE__FERNET_KEY_CMD", "AIRFLOW__API_AUTH__JWT_SECRET_CMD",
                 "AIRFLOW__API__SECRET_KEY_CMD"):
         assert shlex.split(env[key])[0] == "cat"

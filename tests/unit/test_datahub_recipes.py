@@ -19,19 +19,24 @@ DUMMY_ENV = {
     "AWS_SECRET_ACCESS_KEY": "dummy",
     "GLUE_ENDPOINT_URL": "http://moto.example:5000",
     "DATAHUB_STATE_DIR": "/nonexistent/datahub",
+    "SUPERSET_URL": "http://superset.example:8088",
+    "SUPERSET_USERNAME": "admin",
+    "SUPERSET_PASSWORD": "dummy",
 }
 RECIPES = recipes.recipe_names()
 
 
-def test_the_five_recipes_exist():
-    assert RECIPES == ["glossary", "data_products", "trino_pinot", "trino_hive", "glue"]
+def test_the_recipes_exist_in_run_order():
+    assert RECIPES == ["glossary", "data_products", "trino_pinot", "trino_hive", "glue", "superset",
+                       "airflow_lineage"]
 
 
 @pytest.mark.parametrize("name", RECIPES)
 def test_recipe_has_no_literal_endpoint_or_secret(name):
     text = recipes.recipe_path(name).read_text()
     assert not re.search(r"https?://|127\.0\.0\.1|localhost|:\d{4}\b", text), "endpoints come from env"
-    assert not re.search(r"(?i)(password|secret|token)\s*:", text)
+    # a secret may only be named as a variable: `password: ${SUPERSET_PASSWORD}`
+    assert not re.search(r"(?i)(password|secret|token)\s*:\s*(?!\$\{[A-Z_]+\}\s*$)\S", text, re.M)
     assert "sink:" not in text, "the runner adds the sink"
 
 
@@ -52,6 +57,24 @@ def test_recipe_validates_with_datahub_models(name):
         assert source_config.database == name.removeprefix("trino_")
     if name == "glue":
         assert source_config.aws_region == "eu-west-1"
+    if name == "superset":
+        assert source_config.connect_uri == "http://superset.example:8088"
+        assert source_config.password.get_secret_value() == "dummy"
+    if name == "airflow_lineage":
+        assert source_config.path == "/nonexistent/datahub/airflow-lineage"
+
+
+def test_superset_database_alias_names_the_bundled_database():
+    """The alias maps Superset's database to Trino's catalog, so the superset datasets' upstreams
+    are the URNs of the trino_hive recipe."""
+    import yaml
+
+    recipe = recipes.load_recipe("superset", recipes.catalog_environment(DUMMY_ENV))
+    bundle = recipes.REPO_ROOT / "superset" / "bundle" / "databases"
+    databases = {yaml.safe_load(p.read_text())["database_name"]: yaml.safe_load(p.read_text())["sqlalchemy_uri"]
+                 for p in bundle.glob("*.yaml")}
+    for name, catalog in recipe["source"]["config"]["database_alias"].items():
+        assert databases[name].rsplit("/", 1)[-1] == catalog
 
 
 def test_trino_hive_maps_catalogs_to_connectors():
@@ -141,6 +164,18 @@ def test_data_product_and_dashboard_mcps():
     assert dashboard["dashboardInfo"].dashboardUrl == "http://127.0.0.1:8088/superset/dashboard/orders-by-day/"
     assert dashboard["ownership"].owners
     assert by_urn["urn:li:domain:marketing"]["domainProperties"].name == "Marketing"
+
+
+def test_superset_dashboards_replace_the_described_ones():
+    superset_urn = "urn:li:dashboard:(superset,7)"
+    assert assets.superset_slugs() == ["orders-by-day"]
+    mcps = assets.all_mcps(superset_dashboards={"orders-by-day": superset_urn})
+    urns = {m.entityUrn for m in mcps}
+    assert "urn:li:dashboard:(superset,orders-by-day)" not in urns
+    assert superset_urn not in urns, "the superset source writes the dashboard itself"
+    product = next(m.aspect for m in mcps if m.aspectName == "dataProductProperties")
+    assert superset_urn in [a.destinationUrn for a in product.assets]
+    assert "urn:li:dashboard:(superset,orders-by-day)" not in [a.destinationUrn for a in product.assets]
 
 
 def test_assets_file_is_readable_by_the_file_source(tmp_path):

@@ -68,18 +68,33 @@ def test_env_file_keeps_user_values_and_adds_missing(tmp_path):
     assert "DEBEZIUM_PASSWORD=" in text
 
 
-def test_supervisord_config_quotes_arguments_and_escapes_environment(tmp_path):
+def test_supervisord_config_quotes_arguments_and_environment(tmp_path):
+    from supervisor.options import ServerOptions
+
     paths = StatePaths(tmp_path)
+    environment = {"PASSWORD": 'p%w"d', "WINDOWS_PATH": "C:\\data,x", "CONN": '{"host": "/a b", "n": 1}',
+                   "EMPTY": ""}
     service = svc.Service("demo", ["/bin/echo", "two words", "-cp", "lib/*"], HealthCheck("x", lambda: True),
                           stage=0, user="postgres")
-    path = render_config([service], paths, {"PASSWORD": 'p%w"d'})
+    paths.create()
+    path = render_config([service], paths, environment)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     parser = configparser.RawConfigParser()
     parser.read(path)
     program = parser["program:demo"]
-    assert shlex.split(program["command"]) == ["/bin/echo", "two words", "-cp", "lib/*"]
     assert program["autostart"] == "false" and program["user"] == "postgres"
-    assert program["environment"] == 'PASSWORD="p%%w\\"d"'
+    # read back by supervisord itself (user= needs the account to exist: it does, see postgres)
+    options = ServerOptions()
+    options.realize(args=["-c", str(path)])
+    config = options.process_group_configs[0].process_configs[0]
+    assert shlex.split(config.command) == ["/bin/echo", "two words", "-cp", "lib/*"]
+    assert config.environment == environment
+
+
+def test_supervisord_config_refuses_a_value_it_cannot_carry(tmp_path):
+    service = svc.Service("demo", ["/bin/true"], HealthCheck("x", lambda: True), stage=0)
+    with pytest.raises(ValueError, match="cannot pass BAD"):
+        render_config([service], StatePaths(tmp_path), {"BAD": "it's \"both\""})
 
 
 def test_command_health_check_follows_the_exit_code():

@@ -1,0 +1,87 @@
+"""The runner's own steps around DataHub's pipeline: Airflow lineage handed over from the plugin's
+file without losing a record, and Superset's recipe only where Superset answers. Runs DataHub's
+real file source and DataHub Lite sink into a temporary SQLite file."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+pytest.importorskip("datahub", reason="acryl-datahub is not installed")
+
+from realtime_platform.catalog import runner  # noqa: E402
+
+VIEW = "urn:li:dataset:(urn:li:dataPlatform:trino,hive.views.orders,PROD)"
+PINOT = "urn:li:dataset:(urn:li:dataPlatform:trino,pinot.default.orders,PROD)"
+JOB = "urn:li:dataJob:(urn:li:dataFlow:(airflow,create_views,prod),orders)"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {"DATAHUB_STATE_DIR": str(tmp_path / "datahub"), "TRINO_URL": "http://127.0.0.1:9",
+            "SUPERSET_URL": f"http://127.0.0.1:{_closed_port()}", "SUPERSET_USERNAME": "admin",
+            "SUPERSET_PASSWORD": "x", "AWS_REGION": "us-east-1"}
+
+
+def _emit_task_lineage(path):
+    """What DataHub's Airflow plugin does with a `datahub-file` connection."""
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.emitter.synchronized_file_emitter import SynchronizedFileEmitter
+    from datahub.metadata.schema_classes import DataJobInputOutputClass
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    SynchronizedFileEmitter(str(path)).emit(MetadataChangeProposalWrapper(
+        entityUrn=JOB, aspect=DataJobInputOutputClass(inputDatasets=[PINOT], outputDatasets=[VIEW])))
+
+
+def test_no_lineage_yet_is_not_a_failure(env):
+    result = runner.run_recipe("airflow_lineage", env)
+    assert result["records_written"] == 0
+
+
+def test_airflow_lineage_reaches_the_catalog_and_its_file_is_consumed(env, tmp_path):
+    from realtime_platform.catalog import recipes
+
+    resolved = recipes.catalog_environment(env)
+    lineage_file = tmp_path / "datahub" / "airflow-lineage.json"
+    assert resolved["DATAHUB_AIRFLOW_LINEAGE_FILE"] == str(lineage_file)
+    _emit_task_lineage(lineage_file)
+
+    result = runner.run_recipe("airflow_lineage", env)
+
+    assert result["records_written"] == 1
+    io = runner.get(JOB, ["dataJobInputOutput"], env)["dataJobInputOutput"]
+    assert io["inputDatasets"] == [PINOT] and io["outputDatasets"] == [VIEW]
+    assert not lineage_file.exists()
+    assert list((tmp_path / "datahub" / "airflow-lineage").iterdir()) == []
+
+
+def test_failed_lineage_ingestion_keeps_the_records(env, tmp_path):
+    lineage_file = tmp_path / "datahub" / "airflow-lineage.json"
+    lineage_file.parent.mkdir(parents=True)
+    lineage_file.write_text("{not json")  # e.g. a truncated write
+
+    with pytest.raises(runner.RecipeFailed):
+        runner.run_recipe("airflow_lineage", env)
+
+    kept = list((tmp_path / "datahub" / "airflow-lineage").glob("*.json"))
+    assert len(kept) == 1 and kept[0].read_text() == "{not json"
+
+
+def test_superset_recipe_is_not_applicable_while_superset_is_down(env):
+    with pytest.raises(runner.RecipeNotApplicable, match="Superset does not answer"):
+        runner.run_recipe("superset", env)
+    skipped = runner.run_all(["superset"], env)
+    assert skipped[0]["recipe"] == "superset" and "skipped" in skipped[0]
+
+
+def test_data_products_name_the_described_dashboard_while_superset_is_down(env):
+    runner.run_recipe("data_products", env)
+    assert runner.get("urn:li:dashboard:(superset,orders-by-day)", None, env) is not None
