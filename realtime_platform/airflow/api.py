@@ -11,6 +11,7 @@ import requests
 
 from realtime_platform.config import PlatformSettings
 from realtime_platform.local import airflow_services as af
+from realtime_platform.local.state_files import secret
 
 
 class AirflowError(RuntimeError):
@@ -21,7 +22,7 @@ class AirflowClient:
     def __init__(self, cfg: PlatformSettings, dag_id: str):
         self.url = af.airflow_url(cfg)
         self.dag_id = dag_id
-        self.password = af.secret(cfg, "airflow_admin_password")
+        self.password = secret(cfg, "airflow_admin_password")
         self._token: str | None = None
 
     def token(self) -> str:

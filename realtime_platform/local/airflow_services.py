@@ -28,6 +28,7 @@ from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
 from realtime_platform.local.paths import StatePaths
 from realtime_platform.local.services import Service
+from realtime_platform.local.state_files import can_log_in, pgpass_line, secret, write_once, write_private
 
 AIRFLOW_PORT = 8085  # Trino has 8080; PlatformSettings.airflow_port overrides when it exists
 # Airflow starts last: its DAGs query Trino, and the heavy JVMs are up by then (2 cores).
@@ -114,23 +115,6 @@ def airflow_port(cfg: PlatformSettings) -> int:
 
 def airflow_url(cfg: PlatformSettings) -> str:
     return f"http://{cfg.bind_host}:{airflow_port(cfg)}"
-
-
-def secret(cfg: PlatformSettings, name: str) -> str:
-    """A secret by settings field (`airflow_db_password`), else environment, else `.env`."""
-    value = getattr(cfg, name, None)
-    if value is not None:
-        return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
-    key = name.upper()
-    if os.environ.get(key):
-        return os.environ[key]
-    from dotenv import dotenv_values  # python-dotenv, a dependency of pydantic-settings
-
-    value = dotenv_values(REPO_ROOT / ".env").get(key)
-    if value:
-        return value
-    raise RuntimeError(f"{key} is not set: add it to .env (realtime_platform/local/secrets.py "
-                       f"generates it) or to the environment")
 
 
 def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
@@ -253,22 +237,6 @@ def airflow_triggerer_service(cfg: PlatformSettings, paths: StatePaths) -> Servi
 
 # --- one-time preparation -------------------------------------------------------------------------
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text(text)
-
-
-def _write_once(path: Path, make) -> None:
-    if not path.exists() or not path.read_text():
-        _write_private(path, make())
-
-
-def _pgpass_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(":", "\\:")
-
-
 def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> AirflowPaths:
     """AIRFLOW_HOME and the secret files. Keys are generated once; passwords follow .env."""
     ap = airflow_paths(paths)
@@ -276,29 +244,21 @@ def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> AirflowPaths:
     ap.logs.mkdir(parents=True, exist_ok=True)
     ap.secrets.mkdir(parents=True, exist_ok=True)
     ap.secrets.chmod(0o700)
-    _write_once(ap.fernet_key, lambda: base64.urlsafe_b64encode(os.urandom(32)).decode())
+    write_once(ap.fernet_key, lambda: base64.urlsafe_b64encode(os.urandom(32)).decode())
     # 64 bytes at least: the JWTs are signed with HMAC-SHA512.
-    _write_once(ap.jwt_secret, lambda: secrets.token_urlsafe(64))
-    _write_once(ap.api_secret_key, lambda: secrets.token_urlsafe(64))
-    _write_private(ap.passwords_file, json.dumps({ADMIN_USER: secret(cfg, "airflow_admin_password")}))
-    password = _pgpass_escape(secret(cfg, "airflow_db_password"))
-    _write_private(ap.pgpass, f"{cfg.bind_host}:{cfg.postgres_port}:*:{DB_USER}:{password}\n")
+    write_once(ap.jwt_secret, lambda: secrets.token_urlsafe(64))
+    write_once(ap.api_secret_key, lambda: secrets.token_urlsafe(64))
+    write_private(ap.passwords_file, json.dumps({ADMIN_USER: secret(cfg, "airflow_admin_password")}))
+    write_private(ap.pgpass, pgpass_line(cfg, "*", DB_USER, secret(cfg, "airflow_db_password")))
     if not ap.config.exists():
-        _write_private(ap.config, "# Airflow reads its settings from the environment: see\n"
+        write_private(ap.config, "# Airflow reads its settings from the environment: see\n"
                                   "# realtime_platform/local/airflow_services.py. Keep this file: "
                                   "without it Airflow writes a default one here.\n")
     return ap
 
 
 def metadata_db_reachable(cfg: PlatformSettings, paths: StatePaths) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(host=cfg.bind_host, port=cfg.postgres_port, dbname=DB_NAME, user=DB_USER,
-                             password=secret(cfg, "airflow_db_password"), connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
+    return can_log_in(cfg, DB_NAME, DB_USER, secret(cfg, "airflow_db_password"))
 
 
 def migrate_metadata_db(cfg: PlatformSettings, paths: StatePaths) -> None:

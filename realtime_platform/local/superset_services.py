@@ -31,7 +31,7 @@ import yaml
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
-from realtime_platform.local.airflow_services import _pgpass_escape, _write_once, _write_private, secret
+from realtime_platform.local.state_files import can_log_in, pgpass_line, secret, write_once, write_private
 from realtime_platform.local.paths import StatePaths
 from realtime_platform.local.services import Service
 
@@ -167,10 +167,9 @@ def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> SupersetPaths
     sp.home.mkdir(parents=True, exist_ok=True)
     sp.secrets.mkdir(parents=True, exist_ok=True)
     sp.secrets.chmod(0o700)
-    _write_once(sp.secret_key, lambda: random.token_urlsafe(48))
-    _write_private(sp.admin_password, secret(cfg, "superset_admin_password"))
-    password = _pgpass_escape(secret(cfg, "superset_db_password"))
-    _write_private(sp.pgpass, f"{cfg.bind_host}:{cfg.postgres_port}:{DB_NAME}:{DB_USER}:{password}\n")
+    write_once(sp.secret_key, lambda: random.token_urlsafe(48))
+    write_private(sp.admin_password, secret(cfg, "superset_admin_password"))
+    write_private(sp.pgpass, pgpass_line(cfg, DB_NAME, DB_USER, secret(cfg, "superset_db_password")))
     return sp
 
 
@@ -227,14 +226,7 @@ def sync_superset(cfg: PlatformSettings, paths: StatePaths) -> None:
 
 
 def metadata_db_reachable(cfg: PlatformSettings) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(host=cfg.bind_host, port=cfg.postgres_port, dbname=DB_NAME, user=DB_USER,
-                             password=secret(cfg, "superset_db_password"), connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
+    return can_log_in(cfg, DB_NAME, DB_USER, secret(cfg, "superset_db_password"))
 
 
 def upgrade_metadata_db(cfg: PlatformSettings, paths: StatePaths) -> None:

@@ -166,10 +166,6 @@ def test_state_files_are_private_and_keys_stable(cfg, paths, tmp_path, monkeypat
     assert [p.read_text() for p in (ap.fernet_key, ap.jwt_secret, ap.api_secret_key)] == keys
 
 
-def test_pgpass_escapes_separators():
-    assert af._pgpass_escape(r"a:b\c") == r"a\:b\\c"
-
-
 def test_prepare_defers_the_migration_while_postgres_is_down(cfg, paths, monkeypatch, capsys):
     monkeypatch.setattr(af, "metadata_db_reachable", lambda *_: False)
     monkeypatch.setattr(af, "migrate_metadata_db", lambda *_: pytest.fail("must not migrate"))
@@ -187,21 +183,3 @@ def test_prepare_migrates_when_postgres_answers_and_once_per_version(cfg, paths,
     af.migrated_stamp(paths).touch()  # what a successful migrate_metadata_db leaves
     af.prepare_airflow(cfg, paths)
     assert calls == [(cfg, paths)]
-
-
-def test_secrets_come_from_settings_then_environment_then_dotenv(tmp_path, monkeypatch):
-    from types import SimpleNamespace
-
-    from pydantic import SecretStr
-
-    assert af.secret(SimpleNamespace(airflow_db_password=SecretStr("from-settings")),
-                     "airflow_db_password") == "from-settings"
-    monkeypatch.setattr(af, "REPO_ROOT", tmp_path)
-    monkeypatch.setenv("AIRFLOW_DB_PASSWORD", "from-env")
-    assert af.secret(SimpleNamespace(), "airflow_db_password") == "from-env"
-    monkeypatch.delenv("AIRFLOW_DB_PASSWORD")
-    (tmp_path / ".env").write_text("AIRFLOW_DB_PASSWORD=from-dotenv\n")
-    assert af.secret(SimpleNamespace(), "airflow_db_password") == "from-dotenv"
-    (tmp_path / ".env").unlink()
-    with pytest.raises(RuntimeError, match="AIRFLOW_DB_PASSWORD"):
-        af.secret(SimpleNamespace(), "airflow_db_password")
