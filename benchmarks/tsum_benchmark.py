@@ -32,32 +32,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from realtime_platform.tsum.examples import patients  # noqa: E402 - the tiled patient table
 ROWS = [10**3, 10**4, 10**5, 10**6, 10**7, 10**8]
-PATIENTS = [
-    ("M", "adult", "normal"),
-    ("M", "adult", "low"),
-    ("M", "adult", "normal"),
-    ("M", "adult", "high"),
-    ("M", "adult", "low"),
-    ("F", "child", "low"),
-    ("M", "child", "low"),
-    ("F", "child", "low"),
-    ("M", "teen", "high"),
-    ("F", "child", "normal"),
-]
-COLUMNS = ["gender", "age", "blood_pressure"]
 PARQUET_CHUNK = 10**6
 CASES = ("ref-threaded", "ref-localcluster", "ours-memory", "ours-parquet")
-
-
-def patients(rows: int) -> Any:
-    """The patient table tiled to `rows` rows (pandas, str columns)."""
-    import numpy as np
-    import pandas as pd
-
-    reps = -(-rows // len(PATIENTS))
-    data = {c: np.tile(np.array([r[i] for r in PATIENTS], dtype=object), reps)[:rows] for i, c in enumerate(COLUMNS)}
-    return pd.DataFrame(data).astype("str")
 
 
 def parquet_dir(data_dir: Path, rows: int) -> Path:
@@ -109,7 +88,6 @@ def run_case(case: str, rows: int, data_dir: Path, repeat: int = 1) -> dict[str,
             cluster.close()
         return {"seconds": seconds, "result": canonical(result)}
 
-    sys.path.insert(0, str(REPO))
     from realtime_platform.tsum import summarize
 
     summarize(patients(10))  # warm-up: lazy imports

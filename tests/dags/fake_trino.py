@@ -9,11 +9,12 @@ still being produced): the trino client only sees the latter if the results are 
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from tests.http_fakes import JsonHandler
 
 
 @dataclass
@@ -37,26 +38,16 @@ class FakeTrino:
         self._ids = itertools.count(1)
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _send(self, body: dict, status: int = 200) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        class Handler(JsonHandler):
 
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 sql = self.rfile.read(length).decode()
-                self._send(fake._start(sql))
+                self.send_json(fake._start(sql))
 
             def do_GET(self):  # noqa: N802
                 parts = self.path.strip("/").split("/")  # v1/statement/executing/<id>/<page>
-                self._send(fake._page(parts[-2], int(parts[-1])))
+                self.send_json(fake._page(parts[-2], int(parts[-1])))
 
             def do_DELETE(self):  # noqa: N802
                 self.send_response(204)

@@ -11,22 +11,11 @@ import pytest
 
 from realtime_platform.tsum import Pattern, Summary, summarize
 from realtime_platform.tsum.cost import reference_bits, reference_log
+from realtime_platform.tsum.examples import PATIENT_COLUMNS, PATIENT_ROWS
 
 
 def patient_data(n: int = 1) -> pd.DataFrame:
-    rows = [
-        ("M", "adult", "normal"),
-        ("M", "adult", "low"),
-        ("M", "adult", "normal"),
-        ("M", "adult", "high"),
-        ("M", "adult", "low"),
-        ("F", "child", "low"),
-        ("M", "child", "low"),
-        ("F", "child", "low"),
-        ("M", "teen", "high"),
-        ("F", "child", "normal"),
-    ] * n
-    return pd.DataFrame(rows, columns=["gender", "age", "blood_pressure"])
+    return pd.DataFrame(list(PATIENT_ROWS) * n, columns=list(PATIENT_COLUMNS))
 
 
 def test_result_object_shape() -> None:

@@ -11,11 +11,12 @@ import json
 import shutil
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from tests.conftest import REPO
+from tests.http_fakes import JsonHandler
 
 UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens
 
@@ -91,16 +92,11 @@ def test_unreachable_service_is_named(configs):
     assert f"Kafka Connect did not answer at {UNREACHABLE}/connectors" in result.stderr
 
 
-class _FailingServices(BaseHTTPRequestHandler):
+class _FailingServices(JsonHandler):
     """Answers health checks, then fails the first write with a 500 and a message."""
 
     def _send(self, status: int, body) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(body, status)
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         if self.path == "/v1/info":
@@ -112,9 +108,6 @@ class _FailingServices(BaseHTTPRequestHandler):
 
     def do_PUT(self):  # noqa: N802
         self._send(500, {"error_code": 500, "message": "worker is out of disk"})
-
-    def log_message(self, *args):
-        pass
 
 
 def test_service_error_is_shown_with_the_services_message(configs):
