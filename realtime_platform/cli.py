@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("extra", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bootstrap)
     sub.add_parser("env", help="print export lines for the local endpoints").set_defaults(func=cmd_env)
-    p = sub.add_parser("demo", help="write demo rows to Postgres and print them back from Trino")
+    p = sub.add_parser("demo", help="demo rows through to Trino, the DAGs run (views, TSum, catalog), results printed")
     p.add_argument("--rows", type=int, default=20)
     p.add_argument("--seed", type=int, default=42)
     p.set_defaults(func=cmd_demo)

@@ -1,9 +1,11 @@
-"""The demo of the main command: rows written to Postgres come back through Trino, and the
-create_views DAG builds the views and the orders report on the live stack."""
+"""The demo of the main command: rows written to Postgres come back through Trino; the
+create_views DAG builds the views and the orders report on the live stack; the DAGs that follow it
+on asset events summarize the orders with TSum and refresh the DataHub catalog."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 from realtime_platform.airflow.api import AirflowClient
 from realtime_platform.config import PlatformSettings
@@ -45,7 +47,8 @@ def demo_person(cfg: PlatformSettings, rows: int, seed: int) -> None:
     _print_table(sql, ("id", "customer_id", "name", "op"), query(cfg, sql))
 
 
-def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> None:
+def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> datetime:
+    """Runs create_views on fresh orders; returns when it was triggered."""
     print(f"\n== orders: inserting {orders} orders over the last 15 months, then running create_views")
     run_counts(cfg.postgres_dsn(), inserts=orders, updates=orders // 5, deletes=orders // 20, seed=seed,
                table="orders")
@@ -54,6 +57,7 @@ def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> None:
     client.wait_idle()
     client.set_paused(False)
     started = time.monotonic()
+    triggered_at = datetime.now(timezone.utc)
     run_id = client.trigger()
     print(f"   triggered {run_id} through Airflow's API ({client.url}); waiting", flush=True)
     state, tasks = client.wait_for_run(run_id)
@@ -64,9 +68,42 @@ def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> None:
     sql = ("SELECT day, channel, orders, customers, revenue FROM hive.reports.orders_by_day "
            "ORDER BY day DESC, channel LIMIT 8")
     _print_table(sql, ("day", "channel", "orders", "customers", "revenue"), query(cfg, sql))
+    return triggered_at
+
+
+def wait_for_follower(cfg: PlatformSettings, dag_id: str, since: datetime) -> None:
+    """Waits for the run of `dag_id` that an asset event of the create_views run started."""
+    client = AirflowClient(cfg, dag_id)
+    started = time.monotonic()
+    run_id = client.wait_for_asset_triggered_run(since)
+    print(f"\n== {dag_id}: started by an asset event ({run_id}); waiting", flush=True)
+    state, tasks = client.wait_for_run(run_id)
+    print(f"   run {state} after {time.monotonic() - started:.0f}s: "
+          + ", ".join(f"{task}={task_state}" for task, task_state in sorted(tasks.items())))
+    if state != "success":
+        raise SystemExit(f"{dag_id} failed; see the task logs in the Airflow UI at {client.url}")
+
+
+def demo_followers(cfg: PlatformSettings, since: datetime) -> None:
+    """tsum_summaries (patterns of hive.views.orders), then datahub_ingestion (the catalog)."""
+    from realtime_platform.catalog import runner
+
+    wait_for_follower(cfg, "tsum_summaries", since)
+    sql = ("SELECT rank, pattern, saving, coverage FROM hive.summaries.orders_patterns "
+           "WHERE run_date = (SELECT max(run_date) FROM hive.summaries.orders_patterns) ORDER BY rank LIMIT 5")
+    _print_table(sql, ("rank", "pattern", "saving", "coverage"), query(cfg, sql))
+    wait_for_follower(cfg, "datahub_ingestion", since)
+    found = sorted({urn for urn, _ in runner.search("order")})
+    print(f"\ncatalog> search 'order' in the DataHub Lite catalog ({len(found)} entities)")
+    for urn in found:
+        print(f"  {urn}")
 
 
 def run_demo(cfg: PlatformSettings, rows: int = 20, seed: int = 42) -> None:
     demo_person(cfg, rows, seed)
-    demo_dag(cfg, orders=rows * 10, seed=seed)
-    print("\nTry it yourself: .state/bin/trino --execute 'SELECT * FROM hive.views.person LIMIT 5'")
+    triggered_at = demo_dag(cfg, orders=rows * 10, seed=seed)
+    demo_followers(cfg, triggered_at)
+    print("\nTry it yourself:\n"
+          "  .state/bin/trino --execute 'SELECT * FROM hive.views.person LIMIT 5'\n"
+          "  .venv/bin/python -m realtime_platform.catalog search customer\n"
+          f"  the dashboards: http://{cfg.bind_host}:{cfg.superset_port}/superset/dashboard/orders-by-day/")

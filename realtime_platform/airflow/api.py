@@ -85,6 +85,21 @@ class AirflowClient:
             "dag_run_id": run_id, "logical_date": datetime.now(timezone.utc).isoformat()}))
         return run_id
 
+    def wait_for_asset_triggered_run(self, since: datetime, timeout_s: float = 600) -> str:
+        """The id of the first run an asset event started at or after `since` (e.g. the runs that
+        follow create_views), once the scheduler has created it."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            runs = self._ok(self.call("GET", f"/dags/{self.dag_id}/dagRuns", params={
+                "run_type": ["asset_triggered"], "run_after_gte": since.isoformat(),
+                "order_by": "run_after", "limit": 1}))["dag_runs"]
+            if runs:
+                return runs[0]["dag_run_id"]
+            if time.monotonic() > deadline:
+                raise AirflowError(f"no asset-triggered run of {self.dag_id} since {since:%H:%M:%S} "
+                                   f"after {timeout_s:.0f}s")
+            time.sleep(3)
+
     def wait_for_run(self, run_id: str, timeout_s: float = 900) -> tuple[str, dict[str, str]]:
         """(final state, task_id -> state) once the run succeeded or failed."""
         deadline = time.monotonic() + timeout_s
