@@ -11,12 +11,15 @@ from realtime_platform.airflow.tsum_summary import SummarySpec, summarize_view
 
 class TSumSummaryOperator(BaseOperator):
     """Summarizes a Trino view with TSum and stores the patterns in hive.summaries.<view>_patterns
-    for the run's logical date (re-running a date replaces its rows)."""
+    for the run's date (re-running a date replaces its rows).
+
+    The date is the day the run was due (`run_after`): runs started by an asset event have no
+    logical date in Airflow 3, so `{{ ds }}` is undefined there."""
 
     template_fields = ("run_date", "bucket")
 
     def __init__(self, *, view: str, columns: Sequence[str], partition_column: str, partitions: int = 4,
-                 trino_conn_id: str = "trino_default", run_date: str = "{{ ds }}",
+                 trino_conn_id: str = "trino_default", run_date: str = "{{ dag_run.run_after | ds }}",
                  bucket: str = "{{ params.s3_bucket }}", **kwargs):
         super().__init__(**kwargs)
         self.spec = SummarySpec(view, tuple(columns), partition_column, partitions)
