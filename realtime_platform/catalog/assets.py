@@ -88,6 +88,14 @@ def dashboard_mcps(dashboards: list[dict]) -> list:
     return mcps
 
 
+def removed_mcps(urns: list[str]) -> list:
+    """Soft-deletes (DataHub's Status removed) entities another source now describes."""
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.metadata.schema_classes import StatusClass
+
+    return [MetadataChangeProposalWrapper(entityUrn=urn, aspect=StatusClass(removed=True)) for urn in urns]
+
+
 def data_product_mcps(path: Path, renamed_assets: Mapping[str, str] | None = None) -> list:
     """MCPs of one data product file (DataHub's own model, offline: no graph); `renamed_assets`
     maps an asset URN of the file to the one to use instead."""
@@ -120,6 +128,7 @@ def all_mcps(catalog_dir: Path = CATALOG_DIR, superset_dashboards: Mapping[str, 
         else:
             described.append(d)
     mcps = domain_mcps(extra.get("domains", [])) + dashboard_mcps(described)
+    mcps += removed_mcps(list(renamed))  # written by an earlier run while Superset was down
     for path in data_product_files(catalog_dir):
         mcps += data_product_mcps(path, renamed)
     return mcps

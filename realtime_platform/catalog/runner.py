@@ -165,12 +165,20 @@ def get(urn: str, aspects: list[str] | None = None, environ: Mapping[str, str] |
 
 
 def search(query: str, environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    """(urn, aspect) pairs whose metadata matches `query` (free text), like `datahub lite search`."""
+    """(urn, aspect) pairs whose URN, name or title contains `query` (case-insensitive).
+
+    `datahub lite search` (free text) matches URNs and `name`s only; dashboards and charts have a
+    `title` instead, so they are also looked up by title (Lite's "exact" flavor takes SQL).
+    """
     from datahub.lite.lite_local import SearchFlavor
 
+    pattern = "%" + query.lower().replace("'", "''") + "%"
+    by_title = f"LOWER(json_extract(metadata, '$.title')) LIKE '{pattern}'"
     catalog = lite(environ)
     try:
-        return [(r.id, r.aspect) for r in catalog.search(query, SearchFlavor.FREE_TEXT)]
+        found = [(r.id, r.aspect) for r in catalog.search(query, SearchFlavor.FREE_TEXT)]
+        found += [(r.id, r.aspect) for r in catalog.search(by_title, SearchFlavor.EXACT)]
+        return sorted(set(found))
     finally:
         catalog.close()
 

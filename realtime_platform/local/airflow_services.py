@@ -173,6 +173,9 @@ def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, s
         f"AIRFLOW_CONN_{DATAHUB_CONN_ID.upper()}": json.dumps(
             {"conn_type": "datahub-file", "host": str(airflow_lineage_file(paths.root / "datahub"))}),
         "AIRFLOW__DATAHUB__ENABLE_MULTI_STATEMENT_SQL_PARSING": "True",  # the view files hold several
+        # Our Airflow assets are named like the Trino tables (`hive.views.orders`); the plugin would
+        # add them as datasets of a platform `airflow`, next to the Trino ones parsed from the SQL.
+        "AIRFLOW__DATAHUB__CAPTURE_AIRFLOW_ASSETS": "False",
     }
     return env
 

@@ -89,7 +89,8 @@ def test_data_product_links_the_dashboard_from_supersets_own_source(catalog, sup
     assert props["name"] == "Orders by day"
     assets = [a["destinationUrn"] for a in props["assets"]]
     assert superset_dashboard in assets
-    assert DESCRIBED_DASHBOARD not in assets and DESCRIBED_DASHBOARD not in runner.list_urns(catalog)
+    assert DESCRIBED_DASHBOARD not in assets
+    assert runner.get(DESCRIBED_DASHBOARD, ["status"], catalog)["status"]["removed"] is True
     assert "ownership" in product
     dashboard = runner.get(superset_dashboard, environ=catalog)["dashboardInfo"]
     assert dashboard["dashboardUrl"].endswith("/superset/dashboard/orders-by-day/")

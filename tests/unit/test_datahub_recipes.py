@@ -170,9 +170,9 @@ def test_superset_dashboards_replace_the_described_ones():
     superset_urn = "urn:li:dashboard:(superset,7)"
     assert assets.superset_slugs() == ["orders-by-day"]
     mcps = assets.all_mcps(superset_dashboards={"orders-by-day": superset_urn})
-    urns = {m.entityUrn for m in mcps}
-    assert "urn:li:dashboard:(superset,orders-by-day)" not in urns
-    assert superset_urn not in urns, "the superset source writes the dashboard itself"
+    described = [m for m in mcps if m.entityUrn == "urn:li:dashboard:(superset,orders-by-day)"]
+    assert [(m.aspectName, m.aspect.removed) for m in described] == [("status", True)]
+    assert superset_urn not in {m.entityUrn for m in mcps}, "the superset source writes the dashboard"
     product = next(m.aspect for m in mcps if m.aspectName == "dataProductProperties")
     assert superset_urn in [a.destinationUrn for a in product.assets]
     assert "urn:li:dashboard:(superset,orders-by-day)" not in [a.destinationUrn for a in product.assets]
