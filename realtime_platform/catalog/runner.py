@@ -164,6 +164,12 @@ def get(urn: str, aspects: list[str] | None = None, environ: Mapping[str, str] |
         catalog.close()
 
 
+def _removed(catalog, urn: str) -> bool:
+    """Soft-deleted (DataHub's Status aspect): hidden from search, as DataHub's own search does."""
+    status = (catalog.get(urn, ["status"]) or {}).get("status") or {}
+    return bool(status.get("removed"))
+
+
 def search(query: str, environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """(urn, aspect) pairs whose URN, name or title contains `query` (case-insensitive).
 
@@ -178,7 +184,7 @@ def search(query: str, environ: Mapping[str, str] | None = None) -> list[tuple[s
     try:
         found = [(r.id, r.aspect) for r in catalog.search(query, SearchFlavor.FREE_TEXT)]
         found += [(r.id, r.aspect) for r in catalog.search(by_title, SearchFlavor.EXACT)]
-        return sorted(set(found))
+        return sorted(hit for hit in set(found) if not _removed(catalog, hit[0]))
     finally:
         catalog.close()
 

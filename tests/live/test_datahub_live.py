@@ -138,6 +138,7 @@ def test_latest_tsum_patterns_are_attached_to_the_orders_view(catalog, bootstrap
 def test_search_for_order_finds_views_term_product_and_dashboard(catalog, superset_dashboard):
     found = {urn for urn, _ in runner.search("order", environ=catalog)}
     assert {ORDERS, REPORT, PINOT_ORDERS, TERM_ORDER, PRODUCT, superset_dashboard} <= found, sorted(found)
+    assert DESCRIBED_DASHBOARD not in found, "soft-deleted while Superset's source describes it"
 
 
 def test_datahub_ingestion_dag_runs_through_airflow(bootstrapped, catalog):  # catalog: create_views ran

@@ -85,3 +85,22 @@ def test_superset_recipe_is_not_applicable_while_superset_is_down(env):
 def test_data_products_name_the_described_dashboard_while_superset_is_down(env):
     runner.run_recipe("data_products", env)
     assert runner.get("urn:li:dashboard:(superset,orders-by-day)", None, env) is not None
+
+
+def test_search_finds_titles_and_hides_soft_deleted_entities(env, tmp_path):
+    """Dashboards have a title, not a name (Lite's free text misses them); a removed one is hidden."""
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.emitter.synchronized_file_emitter import SynchronizedFileEmitter
+    from datahub.metadata.schema_classes import ChangeAuditStampsClass, DashboardInfoClass, StatusClass
+
+    emitter = SynchronizedFileEmitter(str(tmp_path / "datahub" / "airflow-lineage.json"))
+    (tmp_path / "datahub").mkdir(parents=True, exist_ok=True)
+    for urn, title, removed in [("urn:li:dashboard:(superset,7)", "Weekly Revenue", False),
+                                ("urn:li:dashboard:(superset,old-revenue)", "Old Revenue", True)]:
+        emitter.emit(MetadataChangeProposalWrapper(entityUrn=urn, aspect=DashboardInfoClass(
+            title=title, description="", lastModified=ChangeAuditStampsClass())))
+        emitter.emit(MetadataChangeProposalWrapper(entityUrn=urn, aspect=StatusClass(removed=removed)))
+    runner.run_recipe("airflow_lineage", env)  # loads any metadata file into the catalog
+
+    assert {urn for urn, _ in runner.search("revenue", env)} == {"urn:li:dashboard:(superset,7)"}
+    assert runner.search("it's", env) == []  # a quote in the query is data, not SQL
