@@ -6,6 +6,8 @@
 set -euo pipefail
 : "${AIRFLOW_DB_PASSWORD:?AIRFLOW_DB_PASSWORD is not set (.env)}"
 : "${AIRFLOW_ADMIN_PASSWORD:?AIRFLOW_ADMIN_PASSWORD is not set (.env)}"
+: "${AWS_ACCESS_KEY_ID:?AWS_ACCESS_KEY_ID is not set (.env)}"
+: "${AWS_SECRET_ACCESS_KEY:?AWS_SECRET_ACCESS_KEY is not set (.env)}"
 umask 077
 
 python - /opt/airflow/secrets <<'PY'
@@ -27,6 +29,12 @@ once("api_secret_key", lambda: secrets.token_urlsafe(64))
 password = os.environ["AIRFLOW_DB_PASSWORD"].replace("\\", "\\\\").replace(":", "\\:")
 # libpq and asyncpg read it: the metadata database and the postgres_app connection (role `airflow`).
 (folder / "pgpass").write_text(f"postgres:5432:*:airflow:{password}\n")
+# The catalog's recipes (realtime_platform.catalog reads CATALOG_SECRETS_FILE, a dotenv file).
+catalog = {"AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+           "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+           "SUPERSET_PASSWORD": os.environ.get("SUPERSET_ADMIN_PASSWORD", ""),
+           "DATAHUB_GMS_TOKEN": os.environ.get("DATAHUB_GMS_TOKEN", "")}
+(folder / "catalog.env").write_text("".join(f"{k}={json.dumps(v)}\n" for k, v in catalog.items() if v))
 PY
 
 exec airflow db migrate

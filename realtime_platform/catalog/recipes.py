@@ -62,8 +62,18 @@ def _settings_environment() -> dict[str, str]:
 
 
 def catalog_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The variables recipes are resolved with (and that the sources' clients read, e.g. boto3)."""
-    env = {**_settings_environment(), **(os.environ if environ is None else environ)}
+    """The variables recipes are resolved with (and that the sources' clients read, e.g. boto3).
+
+    Secrets may come from a dotenv file named by CATALOG_SECRETS_FILE (compose: airflow-init
+    writes it), so that they are not in the environment of long-running processes.
+    """
+    given = os.environ if environ is None else environ
+    secrets: dict[str, str] = {}
+    if given.get("CATALOG_SECRETS_FILE"):
+        from dotenv import dotenv_values  # python-dotenv, a dependency of pydantic-settings
+
+        secrets = {k: v for k, v in dotenv_values(given["CATALOG_SECRETS_FILE"]).items() if v is not None}
+    env = {**_settings_environment(), **secrets, **given}
     env.setdefault("DATAHUB_STATE_DIR", str(REPO_ROOT / ".state" / "datahub"))
     state = Path(env["DATAHUB_STATE_DIR"])
     env.setdefault("DATAHUB_CATALOG_DIR", str(CATALOG_DIR))

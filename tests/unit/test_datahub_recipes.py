@@ -209,3 +209,15 @@ def test_tsum_failure_attaches_nothing(monkeypatch):
     assert tsum.LatestTSumPatterns().get_properties_to_add(
         "urn:li:dataset:(urn:li:dataPlatform:trino,hive.views.orders,PROD)") == {}
     tsum.clear_cache()
+
+
+def test_secrets_file_supplies_what_the_environment_lacks(tmp_path):
+    """compose: airflow-init writes catalog.env; the tasks' own environment holds no secret."""
+    secrets = tmp_path / "catalog.env"
+    secrets.write_text('SUPERSET_PASSWORD="p@ss word"\nAWS_ACCESS_KEY_ID="from-file"\n')
+    env = recipes.catalog_environment({**DUMMY_ENV, "CATALOG_SECRETS_FILE": str(secrets)})
+    assert env["AWS_ACCESS_KEY_ID"] == "dummy", "an explicit environment value wins"
+    without_password = {k: v for k, v in DUMMY_ENV.items() if k != "SUPERSET_PASSWORD"}
+    env = recipes.catalog_environment({**without_password, "CATALOG_SECRETS_FILE": str(secrets)})
+    recipe = recipes.load_recipe("superset", env)
+    assert recipe["source"]["config"]["password"] == "p@ss word"
