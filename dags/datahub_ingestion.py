@@ -1,7 +1,7 @@
 """datahub_ingestion: the data catalog as code, refreshed after create_views has rebuilt the views.
 
 One task per DataHub recipe of datahub/recipes/ (glossary, data products, Trino catalogs hive and
-pinot, Glue, Superset's dashboards, the lineage DataHub's Airflow plugin recorded). The superset
+pinot, the Pinot tables with their Kafka topics and Postgres tables, Glue, Superset's dashboards, the lineage DataHub's Airflow plugin recorded). The superset
 task is skipped while Superset does not answer. The logic lives in realtime_platform.catalog (DataHub's Pipeline API; DataHub is
 imported inside the tasks only): the sink is the embedded DataHub Lite file
 `.state/datahub/lite.db`, or a DataHub server when DATAHUB_GMS_URL is set. A recipe for which
@@ -19,7 +19,7 @@ from airflow.sdk import DAG, Asset, task
 ORDERS_PATTERNS = Asset("hive.summaries.orders_patterns")
 # Fixed here (parsing must not read the recipes folder or import DataHub); a unit test checks it
 # equals realtime_platform.catalog.recipes.recipe_names().
-RECIPES = ("glossary", "data_products", "trino_pinot", "trino_hive", "glue", "superset",
+RECIPES = ("glossary", "data_products", "trino_pinot", "pinot", "trino_hive", "glue", "superset",
            "airflow_lineage")
 
 with DAG(

@@ -20,7 +20,7 @@ RECIPES_DIR = CATALOG_DIR / "recipes"
 TRINO_USER = "platform"
 # The order the runner (and `python -m realtime_platform.catalog run`) uses: terms and products
 # first, so that the datasets which name them are searchable together.
-RECIPE_ORDER = ("glossary", "data_products", "trino_pinot", "trino_hive", "glue", "superset",
+RECIPE_ORDER = ("glossary", "data_products", "trino_pinot", "pinot", "trino_hive", "glue", "superset",
                 "airflow_lineage")
 SUPERSET_USERNAME = "admin"  # the UI user realtime_platform.local.superset_services creates
 
@@ -79,6 +79,7 @@ def catalog_environment(environ: Mapping[str, str] | None = None) -> dict[str, s
     env.setdefault("DATAHUB_CATALOG_DIR", str(CATALOG_DIR))
     env.setdefault("DATAHUB_LITE_FILE", str(state / "lite.db"))
     env.setdefault("DATAHUB_ASSETS_FILE", str(state / "assets.json"))
+    env.setdefault("DATAHUB_PINOT_FILE", str(state / "pinot-tables.json"))
     env.setdefault("DATAHUB_AIRFLOW_LINEAGE_FILE", str(airflow_lineage_file(state)))
     # the runner moves the plugin's file here before ingesting it (see runner.take_airflow_lineage)
     env.setdefault("DATAHUB_AIRFLOW_LINEAGE_DIR", str(state / "airflow-lineage"))

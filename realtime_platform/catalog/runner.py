@@ -67,15 +67,12 @@ def _reports(pipeline) -> str:
     return out.getvalue()
 
 
-def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
-    """Runs one recipe; returns a summary (records written, warnings); raises RecipeFailed."""
-    from datahub.ingestion.run.pipeline import Pipeline
+def _prepare(name: str, env: Mapping[str, str]) -> list[Path]:
+    """What a recipe needs before DataHub reads its source: the metadata files that the
+    `file`-source recipes read, written from the repository's files. Returns the files a
+    successful run consumes (the Airflow plugin's lineage)."""
+    from realtime_platform.catalog import assets, stream_lineage, superset
 
-    from realtime_platform.catalog import assets, superset, tsum
-
-    env = recipes.catalog_environment(environ)
-    Path(env["DATAHUB_LITE_FILE"]).parent.mkdir(parents=True, exist_ok=True)
-    ingested: list[Path] = []
     if name == "data_products":
         catalog_dir = Path(env["DATAHUB_CATALOG_DIR"])
         dashboards = {}
@@ -85,15 +82,31 @@ def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
         count = assets.write_assets_file(Path(env["DATAHUB_ASSETS_FILE"]), catalog_dir, dashboards)
         log.info("%d metadata change proposals of data products written to %s", count,
                  env["DATAHUB_ASSETS_FILE"])
+    elif name == "pinot":
+        count = stream_lineage.write_file(Path(env["DATAHUB_PINOT_FILE"]), env.get("POSTGRES_DB", "app"))
+        log.info("%d metadata change proposals of the Pinot tables written to %s", count,
+                 env["DATAHUB_PINOT_FILE"])
     elif name == "superset" and not superset.is_running(env):
         raise RecipeNotApplicable(f"Superset does not answer at {env.get('SUPERSET_URL')!r}: its "
                                   "dashboards stay as described in datahub/dashboards.yml")
     elif name == "airflow_lineage":
-        ingested = take_airflow_lineage(env)
-        if not ingested:
-            log.info("no Airflow lineage recorded since the last run")
-            return {"recipe": name, "sink": recipes.sink_config(env)["type"], "records_written": 0,
-                    "warnings": 0}
+        return take_airflow_lineage(env)
+    return []
+
+
+def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
+    """Runs one recipe; returns a summary (records written, warnings); raises RecipeFailed."""
+    from datahub.ingestion.run.pipeline import Pipeline
+
+    from realtime_platform.catalog import tsum
+
+    env = recipes.catalog_environment(environ)
+    Path(env["DATAHUB_LITE_FILE"]).parent.mkdir(parents=True, exist_ok=True)
+    ingested = _prepare(name, env)
+    if name == "airflow_lineage" and not ingested:
+        log.info("no Airflow lineage recorded since the last run")
+        return {"recipe": name, "sink": recipes.sink_config(env)["type"], "records_written": 0,
+                "warnings": 0}
     recipe = recipes.load_recipe(name, env)
     sink = recipe["sink"]
     log.info("recipe %s: source %s, sink %s%s", name, recipe["source"]["type"], sink["type"],

@@ -118,6 +118,20 @@ def test_view_lineage_reaches_the_pinot_table(catalog):
     assert PINOT_PERSON in [u["dataset"] for u in person_upstreams]
 
 
+def test_pinot_tables_are_pinot_datasets_fed_by_kafka_from_postgres(catalog):
+    pinot = "urn:li:dataset:(urn:li:dataPlatform:pinot,orders,PROD)"
+    topic = "urn:li:dataset:(urn:li:dataPlatform:kafka,orders,PROD)"
+    source = "urn:li:dataset:(urn:li:dataPlatform:postgres,app.public.orders,PROD)"
+    trino_table = runner.get(PINOT_ORDERS, environ=catalog)
+    assert trino_table["siblings"]["siblings"] == [pinot]
+    assert pinot in [u["dataset"] for u in trino_table["upstreamLineage"]["upstreams"]]
+    assert "schemaMetadata" in trino_table, "the trino_pinot recipe's columns are kept"
+    pinot_table = runner.get(pinot, environ=catalog)
+    assert {f["fieldPath"] for f in pinot_table["schemaMetadata"]["fields"]} >= {"order_id", "status", "amount"}
+    assert [u["dataset"] for u in pinot_table["upstreamLineage"]["upstreams"]] == [topic]
+    assert [u["dataset"] for u in runner.get(topic, environ=catalog)["upstreamLineage"]["upstreams"]] == [source]
+
+
 def test_views_are_glue_siblings_and_carry_terms(catalog):
     orders = runner.get(ORDERS, environ=catalog)
     assert orders["siblings"]["siblings"] == ["urn:li:dataset:(urn:li:dataPlatform:glue,views.orders,PROD)"]

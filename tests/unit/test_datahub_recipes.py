@@ -27,8 +27,8 @@ RECIPES = recipes.recipe_names()
 
 
 def test_the_recipes_exist_in_run_order():
-    assert RECIPES == ["glossary", "data_products", "trino_pinot", "trino_hive", "glue", "superset",
-                       "airflow_lineage"]
+    assert RECIPES == ["glossary", "data_products", "trino_pinot", "pinot", "trino_hive", "glue",
+                       "superset", "airflow_lineage"]
 
 
 @pytest.mark.parametrize("name", RECIPES)
