@@ -47,6 +47,15 @@ def demo_person(cfg: PlatformSettings, rows: int, seed: int) -> None:
     _print_table(sql, ("id", "customer_id", "name", "op"), query(cfg, sql))
 
 
+def _await_success(client: AirflowClient, run_id: str, started: float) -> None:
+    """Waits for the run, prints its task states; a failed run ends the demo, naming the DAG."""
+    state, tasks = client.wait_for_run(run_id)
+    print(f"   run {state} after {time.monotonic() - started:.0f}s: "
+          + ", ".join(f"{task}={task_state}" for task, task_state in sorted(tasks.items())))
+    if state != "success":
+        raise SystemExit(f"{client.dag_id} failed; see the task logs in the Airflow UI at {client.url}")
+
+
 def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> datetime:
     """Runs create_views on fresh orders; returns when it was triggered."""
     print(f"\n== orders: inserting {orders} orders over the last 15 months, then running create_views")
@@ -60,11 +69,7 @@ def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> datetime:
     triggered_at = datetime.now(timezone.utc)
     run_id = client.trigger()
     print(f"   triggered {run_id} through Airflow's API ({client.url}); waiting", flush=True)
-    state, tasks = client.wait_for_run(run_id)
-    print(f"   run {state} in {time.monotonic() - started:.0f}s: "
-          + ", ".join(f"{task}={task_state}" for task, task_state in sorted(tasks.items())))
-    if state != "success":
-        raise SystemExit(f"create_views failed; see the task logs in the Airflow UI at {client.url}")
+    _await_success(client, run_id, started)
     sql = ("SELECT day, channel, orders, customers, revenue FROM hive.reports.orders_by_day "
            "ORDER BY day DESC, channel LIMIT 8")
     _print_table(sql, ("day", "channel", "orders", "customers", "revenue"), query(cfg, sql))
@@ -77,11 +82,7 @@ def wait_for_follower(cfg: PlatformSettings, dag_id: str, since: datetime) -> No
     started = time.monotonic()
     run_id = client.wait_for_asset_triggered_run(since)
     print(f"\n== {dag_id}: started by an asset event ({run_id}); waiting", flush=True)
-    state, tasks = client.wait_for_run(run_id)
-    print(f"   run {state} after {time.monotonic() - started:.0f}s: "
-          + ", ".join(f"{task}={task_state}" for task, task_state in sorted(tasks.items())))
-    if state != "success":
-        raise SystemExit(f"{dag_id} failed; see the task logs in the Airflow UI at {client.url}")
+    _await_success(client, run_id, started)
 
 
 def demo_followers(cfg: PlatformSettings, since: datetime) -> None:
