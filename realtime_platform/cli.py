@@ -44,7 +44,11 @@ def cmd_status(_: argparse.Namespace) -> None:
     for row in rows:
         print(f"{row.name:<23}{row.state:<12}{row.health:<12}{row.rss_bytes / 2**20:>7.0f}MB")
     print(f"{'total':<47}{sum(r.rss_bytes for r in rows) / 2**20:>7.0f}MB")
-    if any(row.health != "healthy" for row in rows):
+    orphaned = [row.name for row in rows if row.state == "ORPHANED"]
+    if orphaned:
+        print(f"ORPHANED: running without supervisord ({', '.join(orphaned)}); `make up` or `make down` "
+              "stops them")
+    if any(row.health != "healthy" or row.state != "RUNNING" for row in rows):
         sys.exit(1)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,7 +37,7 @@ class PlatformSettings(BaseSettings):
     pinot_version: str
     trino_version: str
     jmx_exporter_version: str
-    moto_version: str
+    s3proxy_version: str
 
     # Ports.
     postgres_port: int = 5432
@@ -51,7 +52,7 @@ class PlatformSettings(BaseSettings):
     pinot_server_grpc_port: int = 8090
     pinot_metrics_port: int = 8008
     trino_port: int = 8080
-    moto_port: int = 5000
+    object_store_port: int = 9010
     airflow_port: int = 8085
     superset_port: int = 8088
 
@@ -61,14 +62,20 @@ class PlatformSettings(BaseSettings):
     postgres_password: SecretStr = Field(..., description="Superuser password of the local PostgreSQL.")
     debezium_user: str = "debezium"
     debezium_password: SecretStr = Field(..., description="Password of Debezium's replication role.")
-    aws_access_key_id: SecretStr = Field(..., description="Glue/S3 key (any value works for moto).")
-    aws_secret_access_key: SecretStr = Field(..., description="Glue/S3 secret (any value works for moto).")
+    aws_access_key_id: SecretStr = Field(..., description="S3 key: S3Proxy's identity locally, an AWS key "
+                                         "when WAREHOUSE=aws.")
+    aws_secret_access_key: SecretStr = Field(..., description="S3 secret: S3Proxy's credential locally, "
+                                             "an AWS secret when WAREHOUSE=aws.")
     airflow_db_password: SecretStr = Field(..., description="Password of Airflow's metadata database role.")
     airflow_admin_password: SecretStr = Field(..., description="Password of the Airflow UI user `admin`.")
     superset_db_password: SecretStr = Field(..., description="Password of Superset's metadata database role.")
     superset_admin_password: SecretStr = Field(..., description="Password of the Superset UI user `admin`.")
     aws_region: str = "us-east-1"
     s3_bucket: str = "realtime-platform"
+    warehouse: Literal["local", "aws"] = Field(
+        "local", description="Where Trino's `hive` catalog keeps its metadata and objects: `local` is "
+        "Trino's file metastore in the local S3 stand-in (S3Proxy, kept on disk under .state/data/s3); "
+        "`aws` is AWS Glue and S3 (trino/aws/hive.properties).")
 
     # JVM heaps, sized for a 2-core / 24 GB machine with room for Airflow and Superset.
     kafka_heap: str = "512m"
@@ -97,8 +104,9 @@ class PlatformSettings(BaseSettings):
         return f"http://{self.bind_host}:{self.trino_port}"
 
     @property
-    def moto_url(self) -> str:
-        return f"http://{self.bind_host}:{self.moto_port}"
+    def object_store_url(self) -> str:
+        """The local S3 endpoint (S3Proxy)."""
+        return f"http://{self.bind_host}:{self.object_store_port}"
 
     def postgres_dsn(self, user: str | None = None, password: str | None = None) -> str:
         user = user or self.postgres_user
@@ -127,10 +135,11 @@ class PlatformSettings(BaseSettings):
             "AWS_ACCESS_KEY_ID": self.aws_access_key_id.get_secret_value(),
             "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key.get_secret_value(),
             "AWS_REGION": self.aws_region,
-            "AWS_ENDPOINT_URL": self.moto_url,
-            "GLUE_ENDPOINT_URL": self.moto_url,
-            "S3_ENDPOINT_URL": self.moto_url,
             "S3_BUCKET": self.s3_bucket,
+            "WAREHOUSE": self.warehouse,
+            # With WAREHOUSE=aws every AWS client uses AWS's own endpoints.
+            **({"AWS_ENDPOINT_URL_S3": self.object_store_url, "S3_ENDPOINT_URL": self.object_store_url}
+               if self.warehouse == "local" else {}),
         }
 
 

@@ -117,6 +117,11 @@ def jmx_exporter_agent(cfg: PlatformSettings) -> Path:
     return fetch_artifact(f"io.prometheus.jmx:jmx_prometheus_javaagent:{cfg.jmx_exporter_version}")
 
 
+def s3proxy_jar(cfg: PlatformSettings) -> Path:
+    """S3Proxy as one runnable jar (the release's jar-with-dependencies on Maven Central)."""
+    return fetch_artifact(f"org.gaul:s3proxy:{cfg.s3proxy_version}:jar:jar-with-dependencies")
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -180,6 +185,8 @@ def install_all(cfg: PlatformSettings, services: set[str] | None = None) -> None
     if wanted("pinot", "pinot-zookeeper"):
         install_pinot(cfg, paths)
         jmx_exporter_agent(cfg)
+    if wanted("object-store"):
+        s3proxy_jar(cfg)
     if wanted("trino"):
         install_trino(cfg, paths)
         install_trino_cli(cfg, paths, find_java_home(minimum=24))

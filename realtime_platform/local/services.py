@@ -11,10 +11,8 @@ import importlib.util
 import os
 import pwd
 import subprocess
-import sys
 import uuid
 
-import requests
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +20,8 @@ from string import Template
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
-from realtime_platform.local.install import jmx_exporter_agent
+from realtime_platform.local import warehouse
+from realtime_platform.local.install import jmx_exporter_agent, s3proxy_jar
 from realtime_platform.local.jvm import find_java_home
 from realtime_platform.local.paths import TEMPLATES, StatePaths
 
@@ -198,23 +197,30 @@ def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
                    start_timeout_s=180)
 
 
-# --- moto (local stand-in for AWS Glue and S3) -----------------------------------------------------
+# --- S3Proxy (local stand-in for S3; the hive catalog's file metastore lives in it too) ------------
 
-def moto_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    # moto_server plus no-op Glue column-statistics actions, which Trino calls on every table write.
-    command = [sys.executable, "-m", "realtime_platform.local.moto_glue_stats", "-H", cfg.bind_host,
-               "-p", str(cfg.moto_port)]
-    return Service("moto", command,
-                   health.http(f"{cfg.moto_url}/moto-api/"), stage=0, start_timeout_s=60,
-                   on_healthy=lambda: create_bucket(cfg))
+def object_store_dir(paths: StatePaths) -> Path:
+    """Where S3Proxy keeps the buckets: one folder per bucket, one file per object."""
+    return paths.data / "s3"
 
 
-def create_bucket(cfg: PlatformSettings) -> None:
-    """The S3 bucket behind the hive catalog. moto keeps state in memory, so every start needs it;
-    with real AWS the bucket is the user's and this step does not run."""
-    response = requests.put(f"{cfg.moto_url}/{cfg.s3_bucket}", timeout=10)
-    if response.status_code not in (200, 409):
-        raise RuntimeError(f"creating bucket {cfg.s3_bucket} in moto failed: {response.text}")
+def prepare_object_store(cfg: PlatformSettings, paths: StatePaths) -> None:
+    object_store_dir(paths).mkdir(parents=True, exist_ok=True)
+    conf = paths.conf / "s3proxy" / "s3proxy.conf"
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.touch(mode=0o600)
+    render(TEMPLATES / "s3proxy" / "s3proxy.conf", conf,
+           {**_template_values(cfg, paths), "OBJECT_STORE_DIR": str(object_store_dir(paths)),
+            "AWS_ACCESS_KEY_ID": cfg.aws_access_key_id.get_secret_value(),
+            "AWS_SECRET_ACCESS_KEY": cfg.aws_secret_access_key.get_secret_value()})
+    conf.chmod(0o600)
+
+
+def object_store_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
+    command = [_java17(cfg), "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-jar", str(s3proxy_jar(cfg)),
+               "--properties", str(paths.conf / "s3proxy" / "s3proxy.conf")]
+    return Service("object-store", command, warehouse.object_store_health(cfg), stage=0,
+                   start_timeout_s=60, on_healthy=lambda: warehouse.ensure_warehouse(cfg, paths))
 
 
 # --- Pinot ----------------------------------------------------------------------------------------
@@ -269,7 +275,7 @@ def pinot_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 
 def prepare_trino(cfg: PlatformSettings, paths: StatePaths) -> None:
     values = {**_template_values(cfg, paths), "TRINO_DATA_DIR": str(paths.data / "trino"),
-              "TRINO_CATALOG_DIR": str(REPO_ROOT / "trino" / "catalogs"), "TRINO_HEAP": cfg.trino_heap}
+              "TRINO_CATALOG_DIR": str(warehouse.trino_catalog_dir(cfg, paths)), "TRINO_HEAP": cfg.trino_heap}
     for name in ("node.properties", "config.properties", "jvm.config", "log.properties"):
         render(TEMPLATES / "trino" / name, paths.conf / "trino" / name, values)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from realtime_platform.config import PlatformSettings
 from realtime_platform.local import airflow_services as airflow
 from realtime_platform.local import services as svc
 from realtime_platform.local import superset_services as superset
-from realtime_platform.local import supervisor
+from realtime_platform.local import processes, supervisor
 from realtime_platform.local.health import wait_until_healthy
 from realtime_platform.local.install import install_all
 from realtime_platform.local.paths import StatePaths, state_paths
@@ -23,7 +24,7 @@ ServiceSpec = tuple[Callable[[PlatformSettings, StatePaths], svc.Service],
 
 SPECS: list[ServiceSpec] = [
     (svc.postgres_service, svc.prepare_postgres),
-    (svc.moto_service, None),
+    (svc.object_store_service, svc.prepare_object_store),
     (svc.kafka_service, svc.prepare_kafka),
     (svc.connect_service, svc.prepare_connect),
     (svc.zookeeper_service, svc.prepare_pinot),
@@ -37,8 +38,38 @@ SPECS: list[ServiceSpec] = [
 ]
 
 
+def active_specs(cfg: PlatformSettings) -> list[ServiceSpec]:
+    """With WAREHOUSE=aws the hive catalog uses AWS itself: no local object store."""
+    return [spec for spec in SPECS
+            if not (cfg.warehouse == "aws" and spec[0] is svc.object_store_service)]
+
+
 def all_services(cfg: PlatformSettings, paths: StatePaths) -> list[svc.Service]:
-    return [factory(cfg, paths) for factory, _ in SPECS]
+    return [factory(cfg, paths) for factory, _ in active_specs(cfg)]
+
+
+def stop_orphans(paths: StatePaths) -> None:
+    """Stops the processes a killed supervisord left behind, before anything counts as healthy."""
+    left = processes.orphans(paths, supervisor.daemon_pid(paths))
+    if not left:
+        return
+    print(f"== {len(left)} processes of this stack run without supervisord (was it killed?): "
+          f"{processes.describe(left)}; stopping them", flush=True)
+    killed = processes.terminate(left)
+    if killed:
+        print(f"   {len(killed)} did not stop on SIGTERM within 30s and were killed")
+
+
+def ports_in_use(cfg: PlatformSettings) -> list[int]:
+    """The stack's ports that something still listens on."""
+    busy = []
+    for name, value in sorted(cfg.model_dump().items()):
+        if name.endswith("_port") and isinstance(value, int):
+            with socket.socket() as probe:
+                probe.settimeout(0.5)
+                if probe.connect_ex((cfg.bind_host, value)) == 0:
+                    busy.append(value)
+    return busy
 
 
 def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
@@ -49,9 +80,10 @@ def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
     services = all_services(cfg, paths)
     wanted = {s.name for s in services} if not only else set(only)
     print("== preparing configs and data folders")
-    for (factory, prepare), service in zip(SPECS, services):
+    for (factory, prepare), service in zip(active_specs(cfg), services):
         if prepare and service.name in wanted:
             prepare(cfg, paths)
+    stop_orphans(paths)
     supervisor.render_config(services, paths, cfg.service_environment())
     supervisor.ensure_daemon(paths)
     for stage in sorted({s.stage for s in services}):
@@ -81,30 +113,40 @@ def print_endpoints(cfg: PlatformSettings) -> None:
 
 
 def down(cfg: PlatformSettings) -> None:
+    """Stops the supervised services, then any process of the stack left without supervisord."""
     paths = state_paths(cfg)
-    if not supervisor.daemon_running(paths):
-        print("stack is not running")
-        return
-    for service in reversed(all_services(cfg, paths)):
-        print(f"  stopping {service.name}")
-        supervisor.stop(paths, service.name)
-    supervisor.shutdown(paths)
-    print("stack stopped")
+    if supervisor.daemon_running(paths):
+        for service in reversed(all_services(cfg, paths)):
+            print(f"  stopping {service.name}")
+            supervisor.stop(paths, service.name)
+        supervisor.shutdown(paths)
+    stop_orphans(paths)
+    busy = ports_in_use(cfg)
+    if busy:
+        raise RuntimeError(f"stack stopped, but ports {', '.join(map(str, busy))} on {cfg.bind_host} are "
+                           "still in use by processes that are not part of this stack")
+    print("stack stopped; its ports are free")
 
 
 def status(cfg: PlatformSettings) -> list[ServiceStatus]:
     """Process state, health and memory of every service."""
     paths = state_paths(cfg)
     services = all_services(cfg, paths)
-    if not supervisor.daemon_running(paths):
-        return [ServiceStatus(s.name, "STOPPED", "-", 0) for s in services]
-    infos = {p["name"]: p for p in supervisor.process_info(paths)}
+    supervisord_pid = supervisor.daemon_pid(paths)
+    infos = {p["name"]: p for p in supervisor.process_info(paths)} if supervisord_pid else {}
+    stray: dict[str, list[processes.StackProcess]] = {}
+    for entry in processes.orphans(paths, supervisord_pid):
+        stray.setdefault(entry.service, []).append(entry)
     result = []
     for service in services:
         info = infos.get(service.name, {})
-        result.append(ServiceStatus(service.name, info.get("statename", "UNKNOWN"),
-                                    "healthy" if service.health.ok() else "unhealthy",
-                                    _tree_rss(info.get("pid", 0))))
+        state = info.get("statename", "STOPPED")
+        rss = _tree_rss(info.get("pid", 0))
+        if service.name in stray:  # running, but no supervisord restarts or stops it
+            state = "ORPHANED"
+            rss += sum(p.rss_bytes for p in stray[service.name])
+        result.append(ServiceStatus(service.name, state, "healthy" if service.health.ok() else "unhealthy",
+                                    rss))
     return result
 
 

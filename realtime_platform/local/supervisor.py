@@ -4,6 +4,7 @@ its XML-RPC unix socket."""
 from __future__ import annotations
 
 import configparser
+import os
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from supervisor.xmlrpc import SupervisorTransport
 
+from realtime_platform.local import processes
 from realtime_platform.local.paths import StatePaths
 from realtime_platform.local.services import Service
 
@@ -64,8 +66,11 @@ def render_config(services: list[Service], paths: StatePaths, environment: dict[
             program["user"] = service.user
         if service.directory:
             program["directory"] = str(service.directory)
+        # lets `up`/`down` find the program and its children if supervisord dies
+        marks = {**processes.stack_marks(paths), processes.SERVICE_VAR: service.name}
         program["environment"] = ",".join(
-            f"{key}={_env_value(key, value)}" for key, value in {**environment, **service.environment}.items())
+            f"{key}={_env_value(key, value)}"
+            for key, value in {**environment, **service.environment, **marks}.items())
         parser[f"program:{service.name}"] = program
     target = config_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -120,12 +125,17 @@ def ensure_daemon(paths: StatePaths) -> None:
             server.addProcessGroup(name)
         return
     supervisord = Path(sys.executable).parent / "supervisord"
-    subprocess.run([str(supervisord), "-c", str(config_path(paths))], check=True)
+    subprocess.run([str(supervisord), "-c", str(config_path(paths))], check=True,
+                   env={**os.environ, **processes.stack_marks(paths)})
     deadline = time.monotonic() + 20
     while not daemon_running(paths):
         if time.monotonic() > deadline:
             raise RuntimeError(f"supervisord did not start; see {paths.logs / 'supervisord.log'}")
         time.sleep(0.2)
+
+
+def daemon_pid(paths: StatePaths) -> int | None:
+    return rpc(paths).supervisor.getPID() if daemon_running(paths) else None
 
 
 def process_info(paths: StatePaths) -> list[dict]:
