@@ -31,7 +31,7 @@ with DAG(
     schedule="@daily",
     start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
-    max_active_runs=1,  # two runs would drop and create the same report table concurrently
+    max_active_runs=1,  # one refresh of each report at a time
     dagrun_timeout=timedelta(hours=1),
     tags=["trino", "views", "reports", "data-quality"],
     default_args={"owner": "platform", "retries": 2, "retry_delay": timedelta(minutes=1)},
@@ -69,3 +69,17 @@ with DAG(
     for name in quality.checked_views():
         if name in views:
             views[name] >> checks
+
+    @task(task_id="prune_reports")
+    def prune_reports() -> dict:
+        """Drops report versions no view reads any more (the one before the current is kept)."""
+        from airflow.providers.trino.hooks.trino import TrinoHook
+
+        from realtime_platform.airflow.reports import prune_reports as prune
+
+        hook = TrinoHook(trino_conn_id=TRINO_CONN_ID)
+        return prune(lambda sql: hook.get_records(sql) or [])
+
+    pruned = prune_reports()
+    for view in views.values():
+        view >> pruned

@@ -2,7 +2,7 @@
 
 Recipes carry no endpoint and no secret: DataHub substitutes `${VAR}` from the environment when it
 loads them. `catalog_environment()` is that environment: the process environment over the
-platform's settings (`PlatformSettings.service_environment()`: TRINO_URL, AWS_*, GLUE_ENDPOINT_URL,
+platform's settings (`PlatformSettings.service_environment()`: TRINO_URL, AWS_*, WAREHOUSE,
 ...), plus the few values derived from them that the recipes use.
 """
 
@@ -96,6 +96,21 @@ def catalog_environment(environ: Mapping[str, str] | None = None) -> dict[str, s
     return env
 
 
+def warehouse_is_glue(env: Mapping[str, str]) -> bool:
+    """WAREHOUSE=aws: Trino's hive catalog is AWS Glue (trino/aws/hive.properties)."""
+    return env.get("WAREHOUSE", "local") == "aws"
+
+
+def _for_warehouse(recipe: dict, env: Mapping[str, str]) -> dict:
+    """The trino recipes name Glue as the platform behind the hive catalog (siblings and lineage
+    to the glue recipe's datasets). Locally there is no Glue, so that link is left out rather than
+    pointing at datasets nobody emits."""
+    details = recipe.get("source", {}).get("config", {}).get("catalog_to_connector_details", {})
+    if not warehouse_is_glue(env) and details.get("hive", {}).get("connector_platform") == "glue":
+        del details["hive"]
+    return recipe
+
+
 def sink_config(env: Mapping[str, str]) -> dict:
     """`datahub-rest` when DATAHUB_GMS_URL is set, else the embedded DataHub Lite (SQLite file).
 
@@ -120,7 +135,7 @@ def load_recipe(name: str, env: Mapping[str, str] | None = None, with_sink: bool
     recipe = load_config_file(recipe_path(name), allow_remote=False, resolve_env_vars=False)
     from datahub.configuration.config_loader import resolve_env_variables
 
-    recipe = resolve_env_variables(recipe, env)
+    recipe = _for_warehouse(resolve_env_variables(recipe, env), env)
     if with_sink:
         recipe["sink"] = sink_config(env)
     recipe.setdefault("pipeline_name", f"realtime-platform-{name}")

@@ -86,6 +86,10 @@ def _prepare(name: str, env: Mapping[str, str]) -> list[Path]:
         count = stream_lineage.write_file(Path(env["DATAHUB_PINOT_FILE"]), env.get("POSTGRES_DB", "app"))
         log.info("%d metadata change proposals of the Pinot tables written to %s", count,
                  env["DATAHUB_PINOT_FILE"])
+    elif name == "glue" and not recipes.warehouse_is_glue(env):
+        raise RecipeNotApplicable("the hive catalog keeps its metadata in Trino's file metastore in the "
+                                  "local object store (WAREHOUSE=local); AWS Glue is catalogued when "
+                                  "WAREHOUSE=aws")
     elif name == "superset" and not superset.is_running(env):
         raise RecipeNotApplicable(f"Superset does not answer at {env.get('SUPERSET_URL')!r}: its "
                                   "dashboards stay as described in datahub/dashboards.yml")

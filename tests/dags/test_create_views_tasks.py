@@ -3,6 +3,10 @@ Trino reports the failure only after the first rows (which an unread result woul
 
 from __future__ import annotations
 
+import copy
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
 import pytest
 
 from tests.dags.conftest import DAGS, pytestmark  # noqa: F401 - skip without Airflow
@@ -20,15 +24,19 @@ def dag(airflow_home):
     return bag.dags["create_views"]
 
 
-def context(dag) -> dict:
+RUN_AFTER = datetime(2026, 11, 27, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def context(dag, try_number: int = 1) -> dict:
     from airflow.sdk.execution_time import macros
 
-    return {"ds": DS, "params": {k: dag.params[k] for k in dag.params}, "macros": macros}
+    return {"ds": DS, "params": {k: dag.params[k] for k in dag.params}, "macros": macros,
+            "dag_run": SimpleNamespace(run_after=RUN_AFTER), "ti": SimpleNamespace(try_number=try_number)}
 
 
-def rendered(dag, task_id: str):
-    task = dag.get_task(task_id)
-    task.render_template_fields(context(dag))
+def rendered(dag, task_id: str, try_number: int = 1):
+    task = copy.deepcopy(dag.get_task(task_id))  # rendering replaces the template in place
+    task.render_template_fields(context(dag, try_number))
     return task
 
 
@@ -62,7 +70,16 @@ def test_orders_view_renders_the_window_before_the_logical_date(dag):
 def test_report_renders_with_the_bucket(dag):
     sql = rendered(dag, "orders_by_day").sql
     assert "location = 's3://realtime-platform/reports/'" in sql
-    assert "DROP TABLE IF EXISTS hive.reports.orders_by_day" in sql
+    assert "DROP TABLE" not in sql  # the refresh never leaves readers without a report
+
+
+def test_report_writes_a_new_version_per_try_then_swaps_the_view(dag):
+    first = rendered(dag, "orders_by_day", try_number=1).sql
+    assert "CREATE TABLE hive.reports.orders_by_day__20261127t030405_1" in first
+    assert ("CREATE OR REPLACE VIEW hive.reports.orders_by_day AS SELECT * FROM "
+            "hive.reports.orders_by_day__20261127t030405_1") in first
+    # A retry after a killed CTAS may find the first try's files: it writes elsewhere.
+    assert "orders_by_day__20261127t030405_2" in rendered(dag, "orders_by_day", try_number=2).sql
 
 
 def test_view_task_succeeds_when_trino_does(dag, trino):
@@ -74,7 +91,15 @@ def test_report_runs_its_statements_in_order(dag, trino):
     trino.answers["CREATE TABLE hive.reports"] = Answer(columns=[("rows", "bigint")], rows=[[42]])
     rendered(dag, "orders_by_day").execute(context(dag))
     kinds = [" ".join(s.split()[:3]).upper() for s in trino.statements]
-    assert kinds == ["CREATE SCHEMA IF", "DROP TABLE IF", "CREATE TABLE HIVE.REPORTS.ORDERS_BY_DAY"]
+    assert kinds == ["CREATE SCHEMA IF", "CREATE TABLE HIVE.REPORTS.ORDERS_BY_DAY__20261127T030405_1",
+                     "CREATE OR REPLACE"]
+
+
+def test_failed_report_table_leaves_the_view_alone(dag, trino):
+    trino.answers["CREATE TABLE hive.reports"] = Answer(error="Query killed: Trino went away")
+    with pytest.raises(Exception, match="Trino went away"):
+        rendered(dag, "orders_by_day").execute(context(dag))
+    assert not [s for s in trino.statements if "REPLACE VIEW" in s.upper()]
 
 
 def test_bad_ddl_statement_fails_the_task(dag, trino):

@@ -142,7 +142,8 @@ def test_supervisord_reads_back_every_command_and_variable(cfg, paths, services)
     for service in services:
         program = programs[service.name]
         assert shlex.split(program.command) == service.command
-        assert program.environment == {**cfg.service_environment(), **service.environment}
+        marks = {"REALTIME_PLATFORM_STATE_DIR": str(paths.root), "REALTIME_PLATFORM_SERVICE": service.name}
+        assert program.environment == {**cfg.service_environment(), **service.environment, **marks}
         assert program.directory == str(service.directory)
 
 

@@ -82,6 +82,11 @@ def test_superset_recipe_is_not_applicable_while_superset_is_down(env):
     assert skipped[0]["recipe"] == "superset" and "skipped" in skipped[0]
 
 
+def test_glue_recipe_is_not_applicable_with_the_local_warehouse(env):
+    with pytest.raises(runner.RecipeNotApplicable, match="file metastore"):
+        runner.run_recipe("glue", {**env, "WAREHOUSE": "local"})
+
+
 def test_data_products_name_the_described_dashboard_while_superset_is_down(env):
     runner.run_recipe("data_products", env)
     assert runner.get("urn:li:dashboard:(superset,orders-by-day)", None, env) is not None

@@ -35,7 +35,6 @@ LOCAL_MODE_IMAGES = {
     "pinot-broker": ("apachepinot/pinot", "PINOT_VERSION"),
     "pinot-server": ("apachepinot/pinot", "PINOT_VERSION"),
     "trino": ("trinodb/trino", "TRINO_VERSION"),
-    "moto": ("motoserver/moto", "MOTO_VERSION"),
 }
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|ACCESS_KEY|TOKEN|FERNET|SIGNING_KEY", re.IGNORECASE)
 
@@ -180,7 +179,7 @@ def test_merge_keys_take_a_single_anchor():
 
 def test_every_service_is_named_for_what_it_runs(services):
     core = {"postgres", "kafka", "connect", "pinot-zookeeper", "pinot-controller", "pinot-broker",
-            "pinot-server", "moto", "s3-bucket", "trino", "bootstrap", "airflow-init",
+            "pinot-server", "object-store", "s3-bucket", "trino", "bootstrap", "airflow-init",
             "airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
             "superset-init", "superset"}
     assert core <= set(services)
@@ -507,11 +506,32 @@ def test_trino_has_the_environment_of_its_catalogs(services):
     assert Path(mounts["/etc/trino/catalog"]).resolve() == (REPO / "trino" / "catalogs").resolve()
 
 
-def test_glue_and_s3_default_to_moto_and_can_be_pointed_at_aws(raw, services):
+def test_s3_defaults_to_the_object_store_which_keeps_a_volume(raw, services):
     trino = environment(raw["services"]["trino"])
-    for key in ("GLUE_ENDPOINT_URL", "S3_ENDPOINT_URL"):
-        assert trino[key] == f"${{{key}:-http://moto:5000}}"
+    assert trino["S3_ENDPOINT_URL"] == "${S3_ENDPOINT_URL:-http://object-store:9010}"
     assert environment(services["trino"])["AWS_REGION"] == "us-east-1"
+    store = services["object-store"]
+    assert "ports" not in store, "only containers use the object store: no host port"
+    assert any(v.startswith("object-store:/data") for v in store["volumes"] if isinstance(v, str)), \
+        store["volumes"]
+    assert environment(store)["OBJECT_STORE_DIR"] == "/data"
+    assert store["build"]["args"]["S3PROXY_VERSION"] == "${S3PROXY_VERSION:?run with --env-file versions.env}" \
+        or store["build"]["args"]["S3PROXY_VERSION"] == read_env_file(REPO / "versions.env")["S3PROXY_VERSION"]
+    mounts = {target: source for source, target in bind_mounts(store)}
+    template = Path(mounts["/opt/s3proxy/s3proxy.conf.template"]).resolve()
+    assert template == (REPO / "local" / "conf" / "s3proxy" / "s3proxy.conf").resolve()
+    # The image renders the local mode's template with envsubst: every placeholder has a value.
+    placeholders = set(re.findall(r"\$\{([A-Z_]+)\}", template.read_text()))
+    assert placeholders <= set(environment(store)), placeholders - set(environment(store))
+
+
+def test_aws_override_swaps_only_the_hive_catalog():
+    override = yaml.safe_load((REPO / "compose.aws.yaml").read_text())["services"]
+    mounts = [m for m in override["trino"]["volumes"]]
+    assert mounts == ["./trino/aws/hive.properties:/etc/trino/catalog/hive.properties:ro"]
+    assert (REPO / "trino" / "aws" / "hive.properties").is_file()
+    for name, service in override.items():
+        assert service["environment"]["WAREHOUSE"] == "aws", name
 
 
 def test_airflow_runs_the_repositorys_dags_with_its_connections(services):

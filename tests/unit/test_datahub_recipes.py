@@ -80,11 +80,20 @@ def test_superset_database_alias_names_the_bundled_database():
 def test_trino_hive_maps_catalogs_to_connectors():
     from datahub.ingestion.source.sql.trino import TrinoConfig
 
-    recipe = recipes.load_recipe("trino_hive", recipes.catalog_environment(DUMMY_ENV))
+    recipe = recipes.load_recipe("trino_hive", recipes.catalog_environment({**DUMMY_ENV, "WAREHOUSE": "aws"}))
     config = TrinoConfig.model_validate(recipe["source"]["config"])
     assert config.catalog_to_connector_details["hive"].connector_platform == "glue"
     assert config.catalog_to_connector_details["pinot"].connector_platform == "pinot"
     assert config.include_views and config.include_view_lineage
+
+
+def test_local_warehouse_has_no_glue_siblings():
+    from datahub.ingestion.source.sql.trino import TrinoConfig
+
+    recipe = recipes.load_recipe("trino_hive", recipes.catalog_environment({**DUMMY_ENV, "WAREHOUSE": "local"}))
+    config = TrinoConfig.model_validate(recipe["source"]["config"])
+    assert "hive" not in config.catalog_to_connector_details
+    assert config.catalog_to_connector_details["pinot"].connector_platform == "pinot"
 
 
 def test_trino_hive_transformers_configure():

@@ -35,7 +35,8 @@ def test_versions_come_from_versions_env(cfg, repo):
                          ids=lambda p: str(p.relative_to(TEMPLATES)))
 def test_every_template_renders_without_unknown_placeholders(cfg, template, tmp_path):
     values = {**svc._pinot_values(cfg, StatePaths(tmp_path)), "DATA_DIR": "/d", "PLUGIN_PATH": "/p",
-              "TRINO_DATA_DIR": "/t", "TRINO_CATALOG_DIR": "/c", "TRINO_HEAP": "1G"}
+              "TRINO_DATA_DIR": "/t", "TRINO_CATALOG_DIR": "/c", "TRINO_HEAP": "1G",
+              "OBJECT_STORE_DIR": "/s3", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
     rendered = svc.render(template, tmp_path / "out" / template.name, values).read_text()
     assert "${" not in rendered
 
@@ -88,7 +89,8 @@ def test_supervisord_config_quotes_arguments_and_environment(tmp_path):
     options.realize(args=["-c", str(path)])
     config = options.process_group_configs[0].process_configs[0]
     assert shlex.split(config.command) == ["/bin/echo", "two words", "-cp", "lib/*"]
-    assert config.environment == environment
+    marks = {"REALTIME_PLATFORM_STATE_DIR": str(tmp_path), "REALTIME_PLATFORM_SERVICE": "demo"}
+    assert config.environment == {**environment, **marks}
 
 
 def test_supervisord_config_refuses_a_value_it_cannot_carry(tmp_path):

@@ -1,12 +1,13 @@
--- Report: orders and revenue per day (UTC) and channel over the window of hive.views.orders,
--- materialized as a Parquet table on S3. Rebuilt whole at every run (drop, then create as select),
--- so running it again gives the same table, never duplicated rows. The window ends before the
--- logical date ({{ ds }}): only complete days are reported.
+-- Report: orders and revenue per day (UTC) and channel over the window of hive.views.orders.
+-- Refreshed atomically: every run writes a new Parquet table, orders_by_day__<run>_<try>, and only
+-- then points the view hive.reports.orders_by_day at it. Replacing a view is one metastore update,
+-- so a reader sees the previous report or the new one, never none and never half of one; a run
+-- that fails (Trino killed in the middle of the CREATE TABLE AS) leaves the previous report in
+-- place. The create_views DAG's prune_reports task drops versions no view reads any more.
+{% set version = 'orders_by_day__' ~ (dag_run.run_after | ts_nodash | lower) ~ '_' ~ ti.try_number %}
 CREATE SCHEMA IF NOT EXISTS hive.reports WITH (location = 's3://{{ params.s3_bucket }}/reports/');
 
-DROP TABLE IF EXISTS hive.reports.orders_by_day;
-
-CREATE TABLE hive.reports.orders_by_day
+CREATE TABLE hive.reports.{{ version }}
 WITH (format = 'PARQUET')
 AS
 SELECT
@@ -17,3 +18,5 @@ SELECT
     round(sum(amount), 2) AS revenue
 FROM hive.views.orders
 GROUP BY CAST(created_at AS date), channel;
+
+CREATE OR REPLACE VIEW hive.reports.orders_by_day AS SELECT * FROM hive.reports.{{ version }};
