@@ -52,6 +52,8 @@ def bootstrapped(stack):
 
 
 _FAULT_ROWS: list[tuple] = []
+_WAREHOUSE_ROWS: list[tuple] = []
+_PROCESS_NOTES: list[str] = []
 
 
 @pytest.fixture
@@ -60,7 +62,28 @@ def fault_report() -> list[tuple]:
     return _FAULT_ROWS
 
 
+@pytest.fixture
+def warehouse_report() -> list[tuple]:
+    """Rows (fault, report rows before/after, summary rows before/after, views ok, recovery)."""
+    return _WAREHOUSE_ROWS
+
+
+@pytest.fixture
+def process_notes() -> list[str]:
+    """Lines about the stack's processes after each step of a supervisor fault."""
+    return _PROCESS_NOTES
+
+
 def pytest_terminal_summary(terminalreporter):
+    if _WAREHOUSE_ROWS:
+        terminalreporter.section("warehouse fault report")
+        terminalreporter.write_line(f"{'fault':<28}{'report rows':>14}{'summary rows':>15}{'views ok':>10}  recovery")
+        for fault, report, summary, views_ok, recovery in _WAREHOUSE_ROWS:
+            terminalreporter.write_line(f"{fault:<28}{report:>14}{summary:>15}{views_ok!s:>10}  {recovery}")
+    if _PROCESS_NOTES:
+        terminalreporter.section("stack processes during supervisor faults")
+        for line in _PROCESS_NOTES:
+            terminalreporter.write_line(line)
     if not _FAULT_ROWS:
         return
     terminalreporter.section("fault report")
