@@ -94,7 +94,7 @@ def airflow_paths(paths: StatePaths) -> AirflowPaths:
 
 
 def airflow_bin() -> Path:
-    """The `airflow` command of the running venv (pinned in pyproject, like moto_server)."""
+    """The `airflow` command of the running venv (pinned in pyproject)."""
     return Path(sys.executable).parent / "airflow"
 
 

@@ -117,6 +117,7 @@ def ensure_daemon(paths: StatePaths) -> None:
     """Starts supervisord, or makes a running one load a changed config (like `supervisorctl update`)."""
     if daemon_running(paths):
         server = rpc(paths).supervisor
+        processes.remember_session(paths, server.getPID())
         added, changed, removed = server.reloadConfig()[0]
         for name in changed + removed:
             server.stopProcessGroup(name)
@@ -132,6 +133,7 @@ def ensure_daemon(paths: StatePaths) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"supervisord did not start; see {paths.logs / 'supervisord.log'}")
         time.sleep(0.2)
+    processes.remember_session(paths, rpc(paths).supervisor.getPID())
 
 
 def daemon_pid(paths: StatePaths) -> int | None:

@@ -129,8 +129,13 @@ def test_kill_9_of_supervisord_then_up_then_down(warehouse, warehouse_report, pr
     os.kill(daemon, signal.SIGKILL)
     time.sleep(1)
     process_notes.extend(process_lines(cfg, "after kill -9 supervisord"))
+    # A program that writes to its (now closed) log pipe may die of SIGPIPE: it is STOPPED, and
+    # every other one is reported as what it is, running without a supervisor.
     rows = status(cfg)
-    assert {r.state for r in rows} == {"ORPHANED"}, [(r.name, r.state) for r in rows]
+    running = {p.service for p in processes.stack_processes(paths)}
+    assert {r.name for r in rows if r.state == "ORPHANED"} == running & {r.name for r in rows}
+    assert {r.state for r in rows} <= {"ORPHANED", "STOPPED"}, [(r.name, r.state) for r in rows]
+    assert "ORPHANED" in {r.state for r in rows}
 
     up(cfg)  # stops the orphans, then starts its own supervised copies
     process_notes.extend(process_lines(cfg, "after make up"))

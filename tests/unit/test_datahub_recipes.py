@@ -17,7 +17,7 @@ DUMMY_ENV = {
     "AWS_REGION": "eu-west-1",
     "AWS_ACCESS_KEY_ID": "dummy",
     "AWS_SECRET_ACCESS_KEY": "dummy",
-    "GLUE_ENDPOINT_URL": "http://moto.example:5000",
+    "GLUE_ENDPOINT_URL": "http://glue.example:5000",
     "DATAHUB_STATE_DIR": "/nonexistent/datahub",
     "SUPERSET_URL": "http://superset.example:8088",
     "SUPERSET_USERNAME": "admin",
@@ -116,7 +116,7 @@ def test_unset_variable_fails_naming_it():
 def test_environment_derives_what_recipes_and_boto3_need():
     env = recipes.catalog_environment(DUMMY_ENV)
     assert env["TRINO_HOST_PORT"] == "trino.example:8443"
-    assert env["AWS_ENDPOINT_URL_GLUE"] == "http://moto.example:5000"  # glue ignores aws_endpoint_url
+    assert env["AWS_ENDPOINT_URL_GLUE"] == "http://glue.example:5000"  # glue ignores aws_endpoint_url
     assert env["DATAHUB_LITE_FILE"] == "/nonexistent/datahub/lite.db"
 
 

@@ -83,3 +83,32 @@ def test_describe_groups_by_service(tmp_path):
     entries = [processes.StackProcess(pid, service, "x", 0, ()) for pid, service in
                [(3, "kafka"), (1, "kafka"), (7, "trino")]]
     assert processes.describe(entries) == "kafka (2: 1, 3), trino (1: 7)"
+
+
+def test_processes_that_overwrite_their_environment_are_found_by_session(tmp_path):
+    """Airflow and Postgres set process titles over their environment: the session still tells."""
+    paths = StatePaths(tmp_path)
+    paths.create()
+    # A session leader (plays supervisord) whose child scrubs its environment mark.
+    leader = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+         "'import time; time.sleep(60)'], env={}); time.sleep(60)"],
+        start_new_session=True)
+    try:
+        time.sleep(0.5)
+        (child,) = psutil.Process(leader.pid).children()
+        (paths.logs / "supervisord.log").write_text(
+            f"2026-11-29 16:04:10,123 INFO spawned: 'airflow-scheduler' with pid {os.getpgid(child.pid)}\n")
+        processes.remember_session(paths, leader.pid)
+        found = {p.pid: p.service for p in processes.stack_processes(paths)}
+        assert found == {leader.pid: "supervisord", child.pid: "airflow-scheduler"}
+        leader.kill()
+        leader.wait()
+        left = processes.orphans(paths, supervisord_pid=None)
+        assert [(p.pid, p.service) for p in left] == [(child.pid, "airflow-scheduler")]
+        assert processes.terminate(left, grace_s=5) == []
+        assert processes.stack_processes(paths) == []
+    finally:
+        for process in psutil.Process().children(recursive=True):
+            if process.pid != os.getpid():
+                process.kill()
