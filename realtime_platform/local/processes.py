@@ -6,7 +6,8 @@ when supervisord dies. `ensure_daemon` writes the session id to `.state/run/stac
 a `kill -9` of supervisord its children can still be found and stopped: `up` and `down` never
 count a stray process as a healthy service, and leave no process behind.
 
-Each process is named by the supervisord program it belongs to: from `REALTIME_PLATFORM_SERVICE`
+Children that start a session of their own (Postgres backends) are found as descendants of a
+process that is. Each process is named by the supervisord program it belongs to: from `REALTIME_PLATFORM_SERVICE`
 in its environment (supervisord sets it per program), or, for processes that overwrite their
 environment with a title (Airflow, Postgres backends), from supervisord's log of spawned pids,
 which are the process group ids of the programs.
@@ -109,7 +110,33 @@ def stack_processes(paths: StatePaths) -> list[StackProcess]:
                 process.memory_info().rss, tuple(p.pid for p in process.parents())))
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, ProcessLookupError):
             continue
-    return found
+    return found + _descendants_outside(found)
+
+
+def _descendants_outside(found: list[StackProcess]) -> list[StackProcess]:
+    """Children that left the session (Postgres puts each backend in a session of its own) still
+    belong to the service of their nearest ancestor that was found."""
+    service_of = {p.pid: p.service for p in found}
+    extra = []
+    for entry in found:
+        try:
+            children = psutil.Process(entry.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            continue
+        for child in children:
+            if child.pid in service_of:
+                continue
+            try:
+                if child.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                parents = child.parents()
+                service = next(service_of[p.pid] for p in parents if p.pid in service_of)
+                extra.append(StackProcess(child.pid, service, " ".join(child.cmdline())[:120],
+                                          child.memory_info().rss, tuple(p.pid for p in parents)))
+                service_of[child.pid] = service
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, StopIteration):
+                continue
+    return extra
 
 
 def orphans(paths: StatePaths, supervisord_pid: int | None) -> list[StackProcess]:

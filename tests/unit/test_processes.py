@@ -112,3 +112,19 @@ def test_processes_that_overwrite_their_environment_are_found_by_session(tmp_pat
         for process in psutil.Process().children(recursive=True):
             if process.pid != os.getpid():
                 process.kill()
+
+
+def test_a_child_in_a_session_of_its_own_belongs_to_its_parents_service(tmp_path, spawn):
+    """Postgres runs every backend in a new session: found as a descendant of the postmaster."""
+    paths = StatePaths(tmp_path)
+    paths.create()
+    parent = spawn([sys.executable, "-c",
+                    "import os, subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+                    "'import time; time.sleep(60)'], env={}, start_new_session=True); time.sleep(60)"],
+                   paths.root, "postgres")
+    time.sleep(0.5)
+    (child,) = psutil.Process(parent.pid).children()
+    assert os.getsid(child.pid) == child.pid
+    found = {p.pid: p.service for p in processes.stack_processes(paths)}
+    assert found == {parent.pid: "postgres", child.pid: "postgres"}
+    child.kill()
