@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.dags.conftest import DAGS, pytestmark  # noqa: F401 - skip without Airflow
+from tests.dags.conftest import DAGS
 from tests.dags.fake_trino import Answer, FakeTrino, ok_ddl
 
 DS = "2026-11-27"

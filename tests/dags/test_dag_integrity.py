@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from realtime_platform.airflow.views import VIEWS_DIR
-from tests.dags.conftest import pytestmark  # noqa: F401 - skip without Airflow
 
 # Modules a DAG file must not pull in at parse time (Airflow itself loads none of them).
 HEAVY = ("pandas", "numpy", "polars", "pyarrow", "dask", "distributed", "trino", "psycopg2",

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.dags.conftest import DAGS, pytestmark  # noqa: F401 - skip without Airflow
+from tests.dags.conftest import DAGS
 
 
 @pytest.fixture(scope="module")

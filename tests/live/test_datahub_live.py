@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("datahub", reason="acryl-datahub is not installed")
+import datahub  # noqa: E402,F401 - a required dependency: missing fails, never skips
 
 from realtime_platform.catalog import recipes, runner  # noqa: E402
 

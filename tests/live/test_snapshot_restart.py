@@ -38,8 +38,9 @@ def probe_table(bootstrapped):
     requests.delete(f"{cfg.connect_url}/connectors/{connector}", timeout=30)
     with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
         for _ in range(30):  # the slot stays active until the task has stopped
-            if not conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
-                                (f"debezium_{suffix}",)).fetchone() or [False][0]:
+            row = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
+                               (f"debezium_{suffix}",)).fetchone()
+            if not (row or [False])[0]:
                 break
             time.sleep(1)
         conn.execute(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "

@@ -9,7 +9,7 @@ import pytest
 from realtime_platform.tsum import summarize
 from tests.tsum.test_engine import patient_data
 
-dd = pytest.importorskip("dask.dataframe")
+import dask.dataframe as dd
 
 
 def _random_frame(seed: int, n: int = 3000) -> pd.DataFrame:
@@ -54,7 +54,7 @@ def test_columns_and_paper_model_through_dask() -> None:
 
 
 def test_distributed_scheduler_address() -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed
     df = _random_frame(5)
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None

@@ -72,7 +72,7 @@ def test_pandas_input_is_seen_as_dask_sees_it() -> None:
 
 @pytest.mark.parametrize("npartitions", [1, 3, 8])
 def test_dask_pass_equals_pandas_pass(npartitions: int) -> None:
-    dd = pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd
     df = _random_frame(np.random.default_rng(11), 5000)
     ddf = dd.from_pandas(df, npartitions=npartitions)
     a = from_pandas(df)

@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from tests.conftest import make_settings
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import airflow_services as af
 from realtime_platform.local.paths import StatePaths
@@ -20,9 +21,11 @@ PG_PASSWORD = "pg-super-secret-789"
 
 def make_cfg(tmp_path) -> PlatformSettings:
     """Settings with test secrets (the Airflow ones from the environment, as in a fresh CI)."""
-    return PlatformSettings(state_dir=tmp_path / "state", postgres_password=PG_PASSWORD,
-                            debezium_password="dbz-secret", aws_access_key_id="key-id",
-                            aws_secret_access_key="aws-secret")
+    import os
+
+    return make_settings(tmp_path / "state", postgres_password=PG_PASSWORD,
+                         airflow_db_password=os.environ["AIRFLOW_DB_PASSWORD"],
+                         airflow_admin_password=os.environ["AIRFLOW_ADMIN_PASSWORD"])
 
 
 @pytest.fixture

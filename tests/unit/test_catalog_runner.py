@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-pytest.importorskip("datahub", reason="acryl-datahub is not installed")
+import datahub  # noqa: E402,F401 - a required dependency: missing fails, never skips
 
 from realtime_platform.catalog import runner  # noqa: E402
 

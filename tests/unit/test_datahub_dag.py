@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from realtime_platform.catalog import recipes
-from tests.dags.conftest import parse_dags, pytestmark  # noqa: F401 - fixture; skip without Airflow
+from tests.dags.conftest import parse_dags  # noqa: F401 - fixture
 
 
 def test_one_task_per_recipe(parse_dags):
@@ -29,7 +29,6 @@ def test_parsing_does_not_import_datahub(parse_dags):
 
 
 def test_failing_recipe_raises_with_datahub_report(monkeypatch, tmp_path):
-    pytest.importorskip("datahub", reason="acryl-datahub is not installed")
     from realtime_platform.catalog import runner
 
     env = {"TRINO_URL": "http://127.0.0.1:9", "DATAHUB_STATE_DIR": str(tmp_path),

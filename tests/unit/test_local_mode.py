@@ -7,6 +7,7 @@ import shlex
 
 import pytest
 
+from tests.conftest import make_settings
 from realtime_platform.config import PlatformSettings
 from realtime_platform.local import services as svc
 from realtime_platform.local.health import HealthCheck
@@ -17,9 +18,7 @@ from realtime_platform.local.supervisor import render_config
 
 @pytest.fixture
 def cfg(tmp_path, monkeypatch) -> PlatformSettings:
-    for key in GENERATED:
-        monkeypatch.setenv(key, f"secret-{key.lower()}")
-    return PlatformSettings(state_dir=tmp_path / "state")
+    return make_settings(tmp_path / "state", **{key.lower(): f"secret-{key.lower()}" for key in GENERATED})
 
 
 def test_versions_come_from_versions_env(cfg, repo):

@@ -10,6 +10,7 @@ import zipfile
 import pytest
 import yaml
 
+from tests.conftest import make_settings
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import superset_services as ss
 from realtime_platform.local import supervisor
@@ -26,10 +27,8 @@ def cfg(tmp_path, monkeypatch):
     monkeypatch.setenv("SUPERSET_ADMIN_PASSWORD", ADMIN_PASSWORD)
     monkeypatch.delenv("SUPERSET_PORT", raising=False)
     monkeypatch.delenv("SUPERSET_URL", raising=False)
-    return PlatformSettings(state_dir=tmp_path / "state", postgres_password=PG_PASSWORD,
-                            debezium_password="dbz-secret", aws_access_key_id="key-id",
-                            aws_secret_access_key="aws-secret", airflow_db_password="af",
-                            airflow_admin_password="af")
+    return make_settings(tmp_path / "state", postgres_password=PG_PASSWORD,
+                         superset_db_password=DB_PASSWORD, superset_admin_password=ADMIN_PASSWORD)
 
 
 @pytest.fixture
