@@ -18,6 +18,7 @@ from airflow.sdk import DAG, Asset, task
 from jinja2 import StrictUndefined
 
 from realtime_platform.airflow import quality
+from realtime_platform.airflow.run_date import run_date
 from realtime_platform.airflow.views import build_order, discover
 
 DAG_FOLDER = Path(__file__).resolve().parent
@@ -40,6 +41,7 @@ with DAG(
         "orders_window_days": quality.ORDERS_WINDOW_DAYS,
     },
     template_undefined=StrictUndefined,  # a missing value fails the render, not the SQL
+    user_defined_macros={"run_date": run_date},  # {{ run_date(dag_run) }}: runs may lack a logical date
 ) as dag:
     views = {}
     for view in build_order(discover(DAG_FOLDER / "sql" / "views")):
@@ -61,9 +63,10 @@ with DAG(
 
     # It re-checks a mismatch itself for a while (CDC lag): one task retry is enough.
     @task(task_id="data_quality", retries=1)
-    def data_quality(ds: str | None = None) -> dict:
+    def data_quality(dag_run=None) -> dict:
         """Row counts and key sets of the views equal those of their PostgreSQL tables."""
-        return quality.check_views(ds, postgres_conn_id=POSTGRES_CONN_ID, trino_conn_id=TRINO_CONN_ID)
+        return quality.check_views(run_date(dag_run), postgres_conn_id=POSTGRES_CONN_ID,
+                                   trino_conn_id=TRINO_CONN_ID)
 
     checks = data_quality()
     for name in quality.checked_views():

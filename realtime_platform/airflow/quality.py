@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timedelta, timezone
 
 # The orders view keeps the orders created in the ORDERS_WINDOW_DAYS days before the logical date:
-# [ds - ORDERS_WINDOW_DAYS, ds), in UTC. The DAG passes this number to orders.sql as a param.
+# [run date - ORDERS_WINDOW_DAYS, run date), in UTC. The DAG passes this number to orders.sql as a param.
 ORDERS_WINDOW_DAYS = 365
 
 Key = tuple
@@ -170,20 +170,18 @@ def run_checks(ds: str, fetch_source: FetchSource, fetch_target: FetchTarget,
     raise DataQualityError([results[c.name] for c in checks])
 
 
-def check_views(ds: str | None, postgres_conn_id: str = "postgres_app",
+def check_views(run_date: str, postgres_conn_id: str = "postgres_app",
                 trino_conn_id: str = "trino_default", attempts: int = 3,
                 wait_s: float = 20) -> dict[str, dict]:
-    """The Airflow task: runs `run_checks` through the PostgreSQL and Trino hooks."""
-    if not ds:
-        raise ValueError("the data-quality check needs the run's logical date (ds); "
-                         "trigger the run with a logical date")
+    """The Airflow task: runs `run_checks` for the run date (YYYY-MM-DD) through the PostgreSQL
+    and Trino hooks."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
     from airflow.providers.trino.hooks.trino import TrinoHook
 
     postgres = PostgresHook(postgres_conn_id=postgres_conn_id)
     trino = TrinoHook(trino_conn_id=trino_conn_id)
     results = run_checks(
-        ds,
+        run_date,
         fetch_source=lambda sql, params: postgres.get_records(sql, parameters=params or None),
         fetch_target=lambda sql: trino.get_records(sql),
         attempts=attempts, wait_s=wait_s,

@@ -24,13 +24,14 @@ def dag(airflow_home):
     return bag.dags["create_views"]
 
 
-RUN_AFTER = datetime(2026, 11, 27, 3, 4, 5, tzinfo=timezone.utc)
+RUN_AFTER = datetime(2026, 11, 27, 3, 4, 5, tzinfo=timezone.utc)  # the run date is DS
 
 
 def context(dag, try_number: int = 1) -> dict:
     from airflow.sdk.execution_time import macros
 
-    return {"ds": DS, "params": {k: dag.params[k] for k in dag.params}, "macros": macros,
+    # No "ds": runs started through the API or by an asset event have no logical date.
+    return {"params": {k: dag.params[k] for k in dag.params}, "macros": macros,
             "dag_run": SimpleNamespace(run_after=RUN_AFTER), "ti": SimpleNamespace(try_number=try_number)}
 
 

@@ -20,12 +20,17 @@ def dag(airflow_home):
     return bag.dags["tsum_summaries"]
 
 
-@pytest.mark.parametrize("run_type", ["asset_triggered", "manual"])
-def test_run_date_is_the_day_the_run_was_due(dag, run_type):
+@pytest.mark.parametrize("logical_date", [None, datetime(2026, 11, 27, tzinfo=timezone.utc)],
+                         ids=["asset_triggered", "manual"])
+def test_run_date_renders_for_every_kind_of_run(dag, logical_date):
+    """The task renders without `ds` and leaves the date to run_date() at execution."""
     from jinja2 import StrictUndefined
 
-    run = SimpleNamespace(run_type=run_type, run_after=datetime(2026, 11, 27, 4, 7, tzinfo=timezone.utc))
+    from realtime_platform.airflow.run_date import run_date
+
+    run = SimpleNamespace(logical_date=logical_date, run_after=datetime(2026, 11, 27, 4, 7, tzinfo=timezone.utc))
     [task] = [t for t in dag.tasks if hasattr(t, "run_date")]
     task.dag.template_undefined = StrictUndefined  # an undefined name fails, as in a task run
     task.render_template_fields({"dag_run": run, "params": {k: dag.params[k] for k in dag.params}})
-    assert task.run_date == "2026-11-27"
+    assert task.run_date is None
+    assert run_date(run) == "2026-11-27"

@@ -190,3 +190,14 @@ def test_run_triggered_through_the_api_succeeds(airflow):
     state, summary = api.wait_for_run(run_id, timeout_s=RUN_WITHIN_S)
     assert state == "success", f"run {run_id} {state}: {summary}"
     assert set(summary.values()) == {"success"}
+
+
+def test_run_without_a_logical_date_succeeds(airflow):
+    """Airflow 3 lets API clients (and asset events) start a run with no logical date: no `ds`."""
+    cfg, api = airflow
+    api.wait_idle()
+    api.set_paused(False)
+    run_id = api.trigger(f"live_test_no_date_{uuid.uuid4().hex[:8]}", with_logical_date=False)
+    state, summary = api.wait_for_run(run_id, timeout_s=RUN_WITHIN_S)
+    assert state == "success", f"run {run_id} {state}: {summary}"
+    assert set(summary.values()) == {"success"}

@@ -1,7 +1,10 @@
--- Orders of the last {{ params.orders_window_days }} days before the run's logical date ({{ ds }}),
--- read live from Pinot's upsert table (one row per order_id), deleted orders left out.
--- Window: [ds - N days, ds) in UTC on created_at (epoch ms in Pinot); the data-quality task applies
--- the same window to public.orders in PostgreSQL. Rebuilt by the create_views DAG every day.
+-- Orders of the last {{ params.orders_window_days }} days before the run date, read live from Pinot's
+-- upsert table (one row per order_id), deleted orders left out. The run date is the logical date,
+-- or the day the run was due when it has none (realtime_platform/airflow/run_date.py: runs started
+-- through the API or by an asset event may have no logical date in Airflow 3).
+-- Window: [run date - N days, run date) in UTC on created_at (epoch ms in Pinot); the data-quality
+-- task applies the same window to public.orders in PostgreSQL. Rebuilt by create_views every day.
+{% set day = run_date(dag_run) %}
 CREATE OR REPLACE VIEW hive.views.orders
 AS
 SELECT
@@ -15,5 +18,5 @@ SELECT
     from_unixtime(updated_at / 1e3, 'UTC') AS updated_at
 FROM pinot.default.orders
 WHERE deleted = false
-  AND created_at >= CAST(to_unixtime(TIMESTAMP '{{ macros.ds_add(ds, -params.orders_window_days) }} 00:00:00 UTC') * 1000 AS bigint)
-  AND created_at < CAST(to_unixtime(TIMESTAMP '{{ ds }} 00:00:00 UTC') * 1000 AS bigint)
+  AND created_at >= CAST(to_unixtime(TIMESTAMP '{{ macros.ds_add(day, -params.orders_window_days) }} 00:00:00 UTC') * 1000 AS bigint)
+  AND created_at < CAST(to_unixtime(TIMESTAMP '{{ day }} 00:00:00 UTC') * 1000 AS bigint)
