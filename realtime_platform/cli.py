@@ -44,12 +44,43 @@ def cmd_status(_: argparse.Namespace) -> None:
     for row in rows:
         print(f"{row.name:<23}{row.state:<12}{row.health:<12}{row.rss_bytes / 2**20:>7.0f}MB")
     print(f"{'total':<47}{sum(r.rss_bytes for r in rows) / 2**20:>7.0f}MB")
+    cdc_ok = print_cdc_health(_cfg()) if all(r.health == "healthy" for r in rows) else True
     orphaned = [row.name for row in rows if row.state == "ORPHANED"]
     if orphaned:
         print(f"ORPHANED: running without supervisord ({', '.join(orphaned)}); `make up` or `make down` "
               "stops them")
-    if any(row.health != "healthy" or row.state != "RUNNING" for row in rows):
+    if any(row.health != "healthy" or row.state != "RUNNING" for row in rows) or not cdc_ok:
         sys.exit(1)
+
+
+def print_cdc_health(cfg) -> bool:
+    """Slot lag, connector and task states, Pinot's consumer lag; False when something is wrong."""
+    import psycopg
+
+    from realtime_platform import cdc_health
+    from realtime_platform.catalog.stream_lineage import stream_tables
+
+    with psycopg.connect(cfg.postgres_dsn(), connect_timeout=5) as conn:
+        slots = cdc_health.slot_lags(conn.execute(cdc_health.SLOT_LAG_SQL).fetchall())
+    connectors = cdc_health.connector_states(cfg.connect_url)
+    lags = cdc_health.pinot_consumer_lags(cfg.pinot_controller_url,
+                                          {t.name: t.topic for t in stream_tables()},
+                                          cdc_health.kafka_end_offsets(cfg.kafka_bootstrap))
+    print(f"\n{'REPLICATION SLOT':<23}{'ACTIVE':<12}{'LAG':>12}")
+    for slot in slots:
+        print(f"{slot.name:<23}{'yes' if slot.active else 'NO':<12}{slot.lag_bytes / 2**20:>10.1f}MB")
+    print(f"\n{'CONNECTOR':<23}{'STATE':<12}TASKS")
+    for connector in connectors:
+        print(f"{connector.name:<23}{connector.state:<12}"
+              + ", ".join(f"{task}:{state}" for task, state in connector.tasks))
+    print(f"\n{'PINOT TABLE':<23}{'PARTITION':<12}{'LAG':>12}  LAST CONSUMED")
+    for lag in lags:
+        age = "-" if lag.seconds_since_consumed is None else f"{lag.seconds_since_consumed:.1f}s ago"
+        print(f"{lag.table:<23}{lag.topic + '/' + str(lag.partition):<12}{lag.records:>8} msgs  {age}")
+    found = cdc_health.problems(slots, connectors, cfg.slot_lag_limit_bytes)
+    for problem in found:
+        print(f"PROBLEM: {problem}")
+    return not found
 
 
 def cmd_logs(args: argparse.Namespace) -> None:

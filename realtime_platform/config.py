@@ -77,6 +77,9 @@ class PlatformSettings(BaseSettings):
         "Trino's file metastore in the local S3 stand-in (S3Proxy, kept on disk under .state/data/s3); "
         "`aws` is AWS Glue and S3 (trino/aws/hive.properties).")
 
+    # CDC health: `platformctl status` and the cdc_health DAG fail past this replication slot lag.
+    slot_lag_limit_bytes: int = Field(1 << 30, description="WAL a replication slot may hold back (bytes).")
+
     # JVM heaps, sized for a 2-core / 24 GB machine with room for Airflow and Superset.
     kafka_heap: str = "512m"
     connect_heap: str = "768m"

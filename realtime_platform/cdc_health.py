@@ -1,0 +1,120 @@
+"""Health of the CDC path, as Debezium and Pinot operators read it: replication slot lag in
+PostgreSQL, connector and task states in Kafka Connect, and Pinot's consumer lag per Kafka
+partition.
+
+A slot that stops advancing makes PostgreSQL keep WAL without limit; `problems()` turns each
+reading into the sentence an operator needs (slot name and lag, connector and task, table and
+partition). The readers take their I/O as arguments (a DB-API connection, base URLs, a function
+that gives Kafka's end offsets), so the rules are tested without services.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import requests
+
+GIB = 1 << 30
+
+
+@dataclass(frozen=True)
+class SlotLag:
+    name: str
+    active: bool
+    lag_bytes: int  # WAL the slot still holds back: current LSN - confirmed_flush_lsn
+
+
+@dataclass(frozen=True)
+class ConnectorState:
+    name: str
+    state: str
+    tasks: tuple[tuple[int, str], ...]  # (task id, state)
+
+
+@dataclass(frozen=True)
+class ConsumerLag:
+    table: str
+    topic: str
+    partition: int
+    consumed_offset: int
+    end_offset: int
+    seconds_since_consumed: float | None
+
+    @property
+    def records(self) -> int:
+        return max(0, self.end_offset - self.consumed_offset)
+
+
+SLOT_LAG_SQL = ("SELECT slot_name, active, "
+                "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint "
+                "FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY slot_name")
+
+
+def slot_lags(rows: Iterable[tuple]) -> list[SlotLag]:
+    """From the rows of SLOT_LAG_SQL."""
+    return [SlotLag(name, bool(active), int(lag)) for name, active, lag in rows]
+
+
+def connector_states(connect_url: str, timeout_s: float = 5) -> list[ConnectorState]:
+    response = requests.get(f"{connect_url}/connectors", params={"expand": "status"}, timeout=timeout_s)
+    response.raise_for_status()
+    states = []
+    for name, entry in sorted(response.json().items()):
+        status = entry["status"]
+        tasks = tuple(sorted((t["id"], t["state"]) for t in status.get("tasks", [])))
+        states.append(ConnectorState(name, status["connector"]["state"], tasks))
+    return states
+
+
+def pinot_consumer_lags(controller_url: str, tables: dict[str, str],
+                        end_offsets: Callable[[str], dict[int, int]], timeout_s: float = 5,
+                        now_ms: Callable[[], float] = lambda: time.time() * 1000) -> list[ConsumerLag]:
+    """tables: Pinot table -> its Kafka topic; end_offsets(topic) -> {partition: next offset}."""
+    lags = []
+    for table, topic in sorted(tables.items()):
+        response = requests.get(f"{controller_url}/tables/{table}/consumingSegmentsInfo", timeout=timeout_s)
+        response.raise_for_status()
+        ends = end_offsets(topic)
+        for replicas in response.json().get("_segmentToConsumingInfoMap", {}).values():
+            for replica in replicas:
+                consumed_at = replica.get("lastConsumedTimestamp")
+                age = (now_ms() - consumed_at) / 1000 if consumed_at and consumed_at > 0 else None
+                for partition, offset in replica.get("partitionToOffsetMap", {}).items():
+                    lags.append(ConsumerLag(table, topic, int(partition), int(offset),
+                                            ends.get(int(partition), int(offset)), age))
+    return lags
+
+
+def problems(slots: Iterable[SlotLag], connectors: Iterable[ConnectorState],
+             slot_lag_limit_bytes: int = GIB) -> list[str]:
+    """What needs an operator: a slot past the limit, a connector or task that is not RUNNING."""
+    found = [f"replication slot {s.name} holds {s.lag_bytes / 2**20:,.1f} MiB of WAL "
+             f"(limit {slot_lag_limit_bytes / 2**20:,.1f} MiB){'' if s.active else ', and no client reads it'}"
+             for s in slots if s.lag_bytes > slot_lag_limit_bytes]
+    for connector in connectors:
+        if connector.state != "RUNNING":
+            found.append(f"connector {connector.name} is {connector.state}")
+        found += [f"connector {connector.name} task {task} is {state}"
+                  for task, state in connector.tasks if state != "RUNNING"]
+    return found
+
+
+class CdcUnhealthy(RuntimeError):
+    """Raised by the Airflow check with every problem in its message."""
+
+
+def kafka_end_offsets(bootstrap: str) -> Callable[[str], dict[int, int]]:
+    """end_offsets(topic) through a Kafka consumer (confluent-kafka), without joining a group."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "realtime-platform-health",
+                         "enable.auto.commit": False})
+
+    def end_offsets(topic: str) -> dict[int, int]:
+        metadata = consumer.list_topics(topic, timeout=5).topics[topic]
+        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=5)[1]
+                for p in metadata.partitions}
+
+    return end_offsets
