@@ -140,6 +140,7 @@ class PlatformSettings(BaseSettings):
             "AWS_REGION": self.aws_region,
             "S3_BUCKET": self.s3_bucket,
             "WAREHOUSE": self.warehouse,
+            "SLOT_LAG_LIMIT_BYTES": str(self.slot_lag_limit_bytes),
             # With WAREHOUSE=aws every AWS client uses AWS's own endpoints.
             **({"AWS_ENDPOINT_URL_S3": self.object_store_url, "S3_ENDPOINT_URL": self.object_store_url}
                if self.warehouse == "local" else {}),

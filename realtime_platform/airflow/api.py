@@ -79,12 +79,14 @@ class AirflowClient:
                 raise AirflowError(f"{self.dag_id} still running after {timeout_s:.0f}s")
             time.sleep(5)
 
-    def trigger(self, run_id: str | None = None, with_logical_date: bool = True) -> str:
-        """Starts a run; without a logical date like an API client that sends `null` (Airflow 3)."""
+    def trigger(self, run_id: str | None = None, with_logical_date: bool = True,
+                conf: dict | None = None) -> str:
+        """Starts a run; without a logical date like an API client that sends `null` (Airflow 3).
+        `conf` sets the run's params."""
         run_id = run_id or f"manual_{uuid.uuid4().hex[:8]}"
         logical_date = datetime.now(timezone.utc).isoformat() if with_logical_date else None
-        self._ok(self.call("POST", f"/dags/{self.dag_id}/dagRuns", json={
-            "dag_run_id": run_id, "logical_date": logical_date}))
+        body = {"dag_run_id": run_id, "logical_date": logical_date, **({"conf": conf} if conf else {})}
+        self._ok(self.call("POST", f"/dags/{self.dag_id}/dagRuns", json=body))
         return run_id
 
     def wait_for_asset_triggered_run(self, since: datetime, timeout_s: float = 600) -> str:

@@ -1,0 +1,47 @@
+"""cdc_health: fails loudly when the CDC path stalls.
+
+Every 10 minutes: each logical replication slot's lag (WAL PostgreSQL keeps for it) against
+`slot_lag_limit_bytes`, and the state of every Kafka Connect connector and task. A failure names
+the slot and its lag, or the connector and task. The logic is realtime_platform.cdc_health.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import DAG, task
+
+POSTGRES_CONN_ID = "postgres_app"
+
+with DAG(
+    dag_id="cdc_health",
+    description="Replication slot lag and connector states of the CDC path",
+    doc_md=__doc__,
+    schedule=timedelta(minutes=10),
+    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    tags=["cdc", "health", "debezium"],
+    # One quick retry: a connector restarting at that moment is not an alarm.
+    default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(seconds=20)},
+    params={"slot_lag_limit_bytes": int(os.environ.get("SLOT_LAG_LIMIT_BYTES", 1 << 30))},
+):
+
+    @task(task_id="check_cdc", execution_timeout=timedelta(minutes=2))
+    def check_cdc(params=None) -> dict:
+        """Raises CdcUnhealthy listing every slot past the limit and every connector not RUNNING."""
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+        from realtime_platform import cdc_health
+
+        slots = cdc_health.slot_lags(PostgresHook(postgres_conn_id=POSTGRES_CONN_ID)
+                                     .get_records(cdc_health.SLOT_LAG_SQL))
+        connectors = cdc_health.connector_states(os.environ["CONNECT_URL"])
+        found = cdc_health.problems(slots, connectors, int(params["slot_lag_limit_bytes"]))
+        if found:
+            raise cdc_health.CdcUnhealthy("; ".join(found))
+        return {"slots": {s.name: s.lag_bytes for s in slots},
+                "connectors": {c.name: c.state for c in connectors}}
+
+    check_cdc()

@@ -1,0 +1,80 @@
+"""A stalled CDC path fails loudly: with the person connector paused, writes pile up WAL in its
+replication slot until `platformctl status` and the cdc_health DAG fail, naming the slot and its
+lag; once the connector resumes, the slot drains and every row written meanwhile arrives in Trino.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+
+from realtime_platform import cdc_health
+from realtime_platform.airflow.api import AirflowClient
+from realtime_platform.trino_client import query
+
+pytestmark = pytest.mark.live
+
+LIMIT = 1 << 20  # 1 MiB: the test's threshold (the default is 1 GiB)
+ROWS = 30_000  # about 6 MiB of WAL
+SLOT = "debezium_person"
+
+
+def slot(cfg) -> cdc_health.SlotLag:
+    with psycopg.connect(cfg.postgres_dsn()) as conn:
+        slots = cdc_health.slot_lags(conn.execute(cdc_health.SLOT_LAG_SQL).fetchall())
+    return next(s for s in slots if s.name == SLOT)
+
+
+def connector_state(cfg) -> str:
+    return requests.get(f"{cfg.connect_url}/connectors/person/status", timeout=10).json()["connector"]["state"]
+
+
+def wait(what: str, condition, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not reached after {timeout_s:.0f}s"
+        time.sleep(2)
+
+
+def test_a_lagging_slot_fails_status_and_the_dag_then_recovers_with_no_row_lost(bootstrapped):
+    cfg = bootstrapped
+    client = AirflowClient(cfg, "cdc_health")
+    client.wait_until_known()
+    client.wait_idle()
+    client.set_paused(False)
+    requests.put(f"{cfg.connect_url}/connectors/person/pause", timeout=10).raise_for_status()
+    try:
+        wait("connector paused", lambda: connector_state(cfg) == "PAUSED", 60)
+        with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
+            conn.execute("INSERT INTO person (customer_id, name) "
+                         f"SELECT g % 100, 'slot lag ' || g FROM generate_series(1, {ROWS}) AS g")
+        wait("slot lag past the limit", lambda: slot(cfg).lag_bytes > LIMIT, 60)
+
+        status = subprocess.run([str(Path(sys.executable).parent / "platformctl"), "status"],
+                                capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "SLOT_LAG_LIMIT_BYTES": str(LIMIT)})
+        assert status.returncode != 0, status.stdout
+        assert f"PROBLEM: replication slot {SLOT} holds" in status.stdout, status.stdout
+
+        run_id = client.trigger(conf={"slot_lag_limit_bytes": LIMIT})
+        state, tasks = client.wait_for_run(run_id, timeout_s=300)
+        assert state == "failed" and tasks["check_cdc"] == "failed", tasks
+        log = client.call("GET", f"/dags/cdc_health/dagRuns/{run_id}/taskInstances/check_cdc/logs/1").text
+        assert SLOT in log and "MiB of WAL" in log, log[-3000:]
+    finally:
+        requests.put(f"{cfg.connect_url}/connectors/person/resume", timeout=10).raise_for_status()
+
+    wait("slot drained", lambda: slot(cfg).lag_bytes < LIMIT, 300)
+    wait("every row in Trino", lambda: query(
+        cfg, "SELECT count(*) FROM hive.views.person WHERE name LIKE 'slot lag %'")[0][0] == ROWS, 300)
+    state, tasks = client.wait_for_run(client.trigger(conf={"slot_lag_limit_bytes": LIMIT}), timeout_s=300)
+    assert state == "success", tasks
+    with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
+        conn.execute("DELETE FROM person WHERE name LIKE 'slot lag %'")
