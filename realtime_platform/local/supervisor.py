@@ -11,6 +11,7 @@ import time
 import xmlrpc.client
 from pathlib import Path
 
+import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
 from realtime_platform.local import processes
@@ -170,8 +171,10 @@ def shutdown(paths: StatePaths) -> None:
     if not daemon_running(paths):
         return
     server = rpc(paths).supervisor
+    pid = server.getPID()
     server.stopAllProcesses(True)
     server.shutdown()
-    deadline = time.monotonic() + 30
-    while _socket(paths).exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    try:  # until the process is gone, not only its socket: `down` then finds no stray supervisord
+        psutil.Process(pid).wait(timeout=30)
+    except (psutil.NoSuchProcess, psutil.TimeoutExpired):
+        pass
