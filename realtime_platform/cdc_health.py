@@ -118,3 +118,28 @@ def kafka_end_offsets(bootstrap: str) -> Callable[[str], dict[int, int]]:
                 for p in metadata.partitions}
 
     return end_offsets
+
+
+def prometheus_text(slots: Iterable[SlotLag], connectors: Iterable[ConnectorState],
+                    lags: Iterable[ConsumerLag]) -> str:
+    """The readings in Prometheus' text exposition format (e.g. for node_exporter's textfile
+    collector, or a scrape of `platformctl metrics`)."""
+    lines = [
+        "# HELP cdc_replication_slot_lag_bytes WAL a logical replication slot holds back.",
+        "# TYPE cdc_replication_slot_lag_bytes gauge",
+        *(f'cdc_replication_slot_lag_bytes{{slot="{s.name}"}} {s.lag_bytes}' for s in slots),
+        "# HELP cdc_replication_slot_active 1 when a client reads the slot.",
+        "# TYPE cdc_replication_slot_active gauge",
+        *(f'cdc_replication_slot_active{{slot="{s.name}"}} {int(s.active)}' for s in slots),
+        "# HELP cdc_connector_running 1 when the connector (task=\"\") or task is RUNNING.",
+        "# TYPE cdc_connector_running gauge",
+    ]
+    for c in connectors:
+        lines.append(f'cdc_connector_running{{connector="{c.name}",task=""}} {int(c.state == "RUNNING")}')
+        lines += [f'cdc_connector_running{{connector="{c.name}",task="{t}"}} {int(s == "RUNNING")}'
+                  for t, s in c.tasks]
+    lines += ["# HELP cdc_pinot_consumer_lag_records Kafka records a Pinot table has not consumed yet.",
+              "# TYPE cdc_pinot_consumer_lag_records gauge"]
+    lines += [f'cdc_pinot_consumer_lag_records{{table="{lag.table}",topic="{lag.topic}",'
+              f'partition="{lag.partition}"}} {lag.records}' for lag in lags]
+    return "\n".join(lines) + "\n"

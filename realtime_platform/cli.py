@@ -53,8 +53,8 @@ def cmd_status(_: argparse.Namespace) -> None:
         sys.exit(1)
 
 
-def print_cdc_health(cfg) -> bool:
-    """Slot lag, connector and task states, Pinot's consumer lag; False when something is wrong."""
+def read_cdc_health(cfg):
+    """(slots, connectors, Pinot consumer lags) of the running stack."""
     import psycopg
 
     from realtime_platform import cdc_health
@@ -66,6 +66,20 @@ def print_cdc_health(cfg) -> bool:
     lags = cdc_health.pinot_consumer_lags(cfg.pinot_controller_url,
                                           {t.name: t.topic for t in stream_tables()},
                                           cdc_health.kafka_end_offsets(cfg.kafka_bootstrap))
+    return slots, connectors, lags
+
+
+def cmd_metrics(_: argparse.Namespace) -> None:
+    from realtime_platform import cdc_health
+
+    sys.stdout.write(cdc_health.prometheus_text(*read_cdc_health(_cfg())))
+
+
+def print_cdc_health(cfg) -> bool:
+    """Slot lag, connector and task states, Pinot's consumer lag; False when something is wrong."""
+    from realtime_platform import cdc_health
+
+    slots, connectors, lags = read_cdc_health(cfg)
     print(f"\n{'REPLICATION SLOT':<23}{'ACTIVE':<12}{'LAG':>12}")
     for slot in slots:
         print(f"{slot.name:<23}{'yes' if slot.active else 'NO':<12}{slot.lag_bytes / 2**20:>10.1f}MB")
@@ -121,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("down", help="stop every service").set_defaults(func=cmd_down)
     sub.add_parser("status", help="process state and health of every service").set_defaults(
         func=cmd_status)
+    sub.add_parser("metrics", help="CDC health in Prometheus text format (slot lag, connectors, consumer lag)"
+                   ).set_defaults(func=cmd_metrics)
     p = sub.add_parser("logs", help="show service logs")
     p.add_argument("service", nargs="?")
     p.add_argument("-n", "--lines", type=int, default=50)

@@ -68,3 +68,20 @@ def test_pinot_consumer_lag_against_kafka_end_offsets(service):
 def test_an_unknown_table_is_an_error_not_a_silent_zero(service):
     with pytest.raises(Exception, match="404"):
         cdc_health.pinot_consumer_lags(service, {"nope": "nope"}, lambda topic: {})
+
+
+def test_prometheus_text_has_one_sample_per_reading():
+    text = cdc_health.prometheus_text(
+        cdc_health.slot_lags([("debezium_person", True, 4096)]),
+        [cdc_health.ConnectorState("person", "RUNNING", ((0, "FAILED"),))],
+        [cdc_health.ConsumerLag("person", "person", 0, 900, 1000, None)])
+    samples = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+               for line in text.splitlines() if not line.startswith("#")}
+    assert samples == {
+        'cdc_replication_slot_lag_bytes{slot="debezium_person"}': 4096,
+        'cdc_replication_slot_active{slot="debezium_person"}': 1,
+        'cdc_connector_running{connector="person",task=""}': 1,
+        'cdc_connector_running{connector="person",task="0"}': 0,
+        'cdc_pinot_consumer_lag_records{table="person",topic="person",partition="0"}': 100,
+    }
+    assert text.count("# TYPE") == 4
