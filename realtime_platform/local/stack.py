@@ -85,7 +85,7 @@ def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
             prepare(cfg, paths)
     stop_orphans(paths)
     supervisor.render_config(services, paths, cfg.service_environment())
-    supervisor.ensure_daemon(paths)
+    supervisor.ensure_daemon(paths, set(only) if only else None)
     for stage in sorted({s.stage for s in services}):
         batch = [s for s in services if s.stage == stage and s.name in wanted]
         for service in batch:

@@ -114,12 +114,17 @@ def daemon_running(paths: StatePaths) -> bool:
         return False
 
 
-def ensure_daemon(paths: StatePaths) -> None:
-    """Starts supervisord, or makes a running one load a changed config (like `supervisorctl update`)."""
+def ensure_daemon(paths: StatePaths, only: set[str] | None = None) -> None:
+    """Starts supervisord, or makes a running one load a changed config (like `supervisorctl update`).
+
+    With `only`, a changed program outside it keeps running on its old config (`up --only x` must
+    not stop the rest of the stack); the next full `up` applies it."""
     if daemon_running(paths):
         server = rpc(paths).supervisor
         processes.remember_session(paths, server.getPID())
         added, changed, removed = server.reloadConfig()[0]
+        if only is not None:
+            changed = [name for name in changed if name in only]
         for name in changed + removed:
             server.stopProcessGroup(name)
             server.removeProcessGroup(name)
