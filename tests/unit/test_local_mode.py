@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import sys
 import configparser
 import shlex
 
@@ -109,3 +111,30 @@ def test_command_health_check_follows_the_exit_code():
 def test_postgres_is_healthy_only_when_pg_isready_passes(cfg):
     service = svc.postgres_service(cfg, StatePaths(cfg.state_dir))
     assert service.health.describe.startswith("pg_isready")
+
+
+def test_up_only_one_program_leaves_the_others_running(tmp_path):
+    """A real supervisord: a changed config applied with `only` restarts only that program."""
+    from realtime_platform.local import supervisor
+
+    paths = StatePaths(tmp_path / "s")
+    paths.create()
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+    services = [svc.Service(name, sleeper, HealthCheck("x", lambda: True), stage=0) for name in ("a", "b")]
+    render_config(services, paths, {"VERSION": "1"})
+    supervisor.ensure_daemon(paths)
+    try:
+        for name in ("a", "b"):
+            supervisor.start(paths, name)
+        time.sleep(1)
+        before = {p["name"]: p["pid"] for p in supervisor.process_info(paths)}
+        render_config(services, paths, {"VERSION": "2"})  # both programs' environment changed
+        supervisor.ensure_daemon(paths, only={"a"})
+        supervisor.start(paths, "a")
+        time.sleep(1)
+        after = {p["name"]: (p["pid"], p["statename"]) for p in supervisor.process_info(paths)}
+        running = {"STARTING", "RUNNING"}  # startsecs=3: a fresh start is STARTING for 3 s
+        assert after["b"][0] == before["b"] and after["b"][1] in running  # untouched
+        assert after["a"][0] != before["a"] and after["a"][1] in running  # restarted on its new config
+    finally:
+        supervisor.shutdown(paths)
