@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import make_settings
 from realtime_platform.config import PlatformSettings
 from realtime_platform.local import services as svc
+from realtime_platform.local import health
 from realtime_platform.local.health import HealthCheck
 from realtime_platform.local.paths import TEMPLATES, StatePaths
 from realtime_platform.local.secrets import GENERATED, ensure_env_file
@@ -109,8 +110,19 @@ def test_command_health_check_follows_the_exit_code():
 
 
 def test_postgres_is_healthy_only_when_pg_isready_passes(cfg):
-    service = svc.postgres_service(cfg, StatePaths(cfg.state_dir))
-    assert service.health.describe.startswith("pg_isready")
+    """An open port is not enough: a listener that never speaks PostgreSQL's protocol (like a server
+    still replaying WAL would refuse it) is unhealthy, while a TCP check would pass."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        service = svc.postgres_service(cfg.model_copy(update={"postgres_port": port}),
+                                       StatePaths(cfg.state_dir))
+        assert health.tcp("127.0.0.1", port).ok()
+        assert service.health.describe.startswith("pg_isready")
+        assert not service.health.ok()
 
 
 def test_up_only_one_program_leaves_the_others_running(tmp_path):
