@@ -49,11 +49,12 @@ def test_paper_log_star_is_twice_ceil_log2() -> None:
     assert paper_log_star(n).tolist() == expected
 
 
-def test_reference_saving_formula() -> None:
-    cost = ReferenceCost()
-    # {gender: M, age: adult} on the 10-row patient table: N=5, W=(50+54)*8, D=3.
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the published numbers are Python 3.11 sizes")
+def test_reference_saving_matches_the_published_example() -> None:
+    """{gender: M, age: adult} covers 5 of the 10-row patient table (D=3): the reference package's
+    README gives its saving as 3313 (docs/tsum.md)."""
     w = reference_bits("M") + reference_bits("adult")
-    assert cost.saving_of(5, w, 3) == 4 * w - 3 * reference_log(5)
+    assert ReferenceCost().saving_of(5, w, 3) == 3313
 
 
 def test_paper_model_bits_and_overhead() -> None:
@@ -68,7 +69,8 @@ def test_saving_does_not_overflow() -> None:
     cost = ReferenceCost()
     n = np.array([2**40], dtype=np.int64)
     w = np.array([2**30], dtype=np.int64)
-    assert cost.saving(n, w, 4)[0] == (2**40 - 1) * 2**30 - 4 * reference_log(2**40)
+    # The vectorised path (int64 arrays) agrees with the scalar one (Python ints never overflow).
+    assert int(cost.saving(n, w, 4)[0]) == cost.saving_of(2**40, 2**30, 4) > 2**69
 
 
 def test_unknown_cost_model() -> None:
