@@ -147,8 +147,13 @@ def test_report_table_aggregates_the_window(dags_test_run):
     for key, (orders, customers, revenue) in report.items():
         assert (orders, customers) == (expected[key][0], len(expected[key][1])), key
         assert revenue == pytest.approx(expected[key][2], abs=0.011), key
-    files = query(cfg, 'SELECT DISTINCT "$path" FROM hive.reports.orders_by_day')
-    assert files and all(f.startswith(f"s3://{cfg.s3_bucket}/reports/orders_by_day/") for (f,) in files)
+    # The report is a view over its newest version, a Parquet table of its own under reports/.
+    (sql,) = query(cfg, "SELECT view_definition FROM hive.information_schema.views "
+                        "WHERE table_schema = 'reports' AND table_name = 'orders_by_day'")[0]
+    version = sql.split(".")[-1].strip().strip('"')
+    assert version.startswith("orders_by_day__"), sql
+    files = query(cfg, f'SELECT DISTINCT "$path" FROM hive.reports.{version}')
+    assert files and all(f.startswith(f"s3://{cfg.s3_bucket}/reports/{version}/") for (f,) in files)
 
 
 def test_report_refresh_is_idempotent(dags_test_run):
