@@ -67,3 +67,14 @@ def prune_reports(run_sql: Callable[[str], list[tuple]], catalog: str = "hive",
     for table in plan.drop:
         run_sql(f"DROP TABLE IF EXISTS {catalog}.{schema}.{table}")
     return {"kept": list(plan.keep), "dropped": list(plan.drop)}
+
+
+def current_version(run_sql: Callable[[str], list[tuple]], report: str, catalog: str = "hive",
+                    schema: str = "reports") -> str | None:
+    """The version table the report's view reads now (None if there is no such view)."""
+    rows = run_sql(f"SELECT view_definition FROM {catalog}.information_schema.views "
+                   f"WHERE table_schema = '{schema}' AND table_name = '{report}'")
+    if not rows:
+        return None
+    names = [n.lower() for n in _READS.findall(rows[0][0]) if n.lower().startswith(report + SEPARATOR)]
+    return names[0] if names else None

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from realtime_platform.airflow.quality import window
+from realtime_platform.airflow.reports import current_version
 from realtime_platform.local import airflow_services as af
 from realtime_platform.local.paths import state_paths
 from realtime_platform.airflow.api import AirflowClient
@@ -148,10 +149,8 @@ def test_report_table_aggregates_the_window(dags_test_run):
         assert (orders, customers) == (expected[key][0], len(expected[key][1])), key
         assert revenue == pytest.approx(expected[key][2], abs=0.011), key
     # The report is a view over its newest version, a Parquet table of its own under reports/.
-    (sql,) = query(cfg, "SELECT view_definition FROM hive.information_schema.views "
-                        "WHERE table_schema = 'reports' AND table_name = 'orders_by_day'")[0]
-    version = sql.split(".")[-1].strip().strip('"')
-    assert version.startswith("orders_by_day__"), sql
+    version = current_version(lambda sql: query(cfg, sql), "orders_by_day")
+    assert version, "hive.reports.orders_by_day reads no version table"
     files = query(cfg, f'SELECT DISTINCT "$path" FROM hive.reports.{version}')
     assert files and all(f.startswith(f"s3://{cfg.s3_bucket}/reports/{version}/") for (f,) in files)
 

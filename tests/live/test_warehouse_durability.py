@@ -19,6 +19,7 @@ import uuid
 
 import pytest
 
+from realtime_platform.airflow.reports import current_version
 from realtime_platform.local import processes, supervisor
 from realtime_platform.local.paths import StatePaths, state_paths
 from realtime_platform.local.services import object_store_dir
@@ -53,9 +54,9 @@ def counts(cfg) -> dict[str, int]:
 
 
 def report_version(cfg) -> str:
-    (sql,) = query(cfg, "SELECT view_definition FROM hive.information_schema.views "
-                        "WHERE table_schema = 'reports' AND table_name = 'orders_by_day'")[0]
-    return sql.split(".")[-1].strip().strip('"')
+    version = current_version(lambda sql: query(cfg, sql), "orders_by_day")
+    assert version, "hive.reports.orders_by_day reads no version table"
+    return version
 
 
 @pytest.fixture(scope="module")

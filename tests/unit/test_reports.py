@@ -59,3 +59,13 @@ def test_prune_reports_reads_the_schema_and_drops_through_the_given_runner():
     result = prune_reports(run_sql)
     assert result == {"kept": [V3, V2], "dropped": [V1]}
     assert executed[-1] == f"DROP TABLE IF EXISTS hive.reports.{V1}"
+
+
+def test_current_version_reads_the_views_definition():
+    from realtime_platform.airflow.reports import current_version
+
+    def run_sql(sql: str) -> list[tuple]:
+        return [(VIEW_SQL.format(V3),)] if "table_name = 'orders_by_day'" in sql else []
+
+    assert current_version(run_sql, "orders_by_day") == V3
+    assert current_version(run_sql, "missing") is None
