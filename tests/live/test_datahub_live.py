@@ -52,8 +52,11 @@ def catalog(bootstrapped, tmp_path_factory):
     env.pop("DATAHUB_GMS_URL", None)
     summaries = runner.run_all(environ=env)
     assert [s["recipe"] for s in summaries] == recipes.recipe_names()
-    # airflow_lineage reads the plugin's file of this fresh state folder: none (see the DAG test)
-    sources = [s for s in summaries if s["recipe"] != "airflow_lineage"]
+    # airflow_lineage reads the plugin's file of this fresh state folder: none (see the DAG test);
+    # glue has no Glue to read with the local warehouse (WAREHOUSE=local).
+    by_name = {s["recipe"]: s for s in summaries}
+    assert "file metastore" in by_name["glue"].get("skipped", ""), by_name["glue"]
+    sources = [s for s in summaries if s["recipe"] not in ("airflow_lineage", "glue")]
     assert all(s.get("sink") == "datahub-lite" and s["records_written"] > 0 for s in sources), summaries
     return env
 
