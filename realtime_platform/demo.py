@@ -5,7 +5,6 @@ on asset events summarize the orders with TSum and refresh the DataHub catalog."
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 from realtime_platform.airflow.api import AirflowClient
 from realtime_platform.config import PlatformSettings
@@ -56,8 +55,8 @@ def _await_success(client: AirflowClient, run_id: str, started: float) -> None:
         raise SystemExit(f"{client.dag_id} failed; see the task logs in the Airflow UI at {client.url}")
 
 
-def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> datetime:
-    """Runs create_views on fresh orders; returns when it was triggered."""
+def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> str:
+    """Runs create_views on fresh orders; returns the run's id."""
     print(f"\n== orders: inserting {orders} orders over the last 15 months, then running create_views")
     run_counts(cfg.postgres_dsn(), inserts=orders, updates=orders // 5, deletes=orders // 20, seed=seed,
                table="orders")
@@ -66,34 +65,34 @@ def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> datetime:
     client.wait_idle()
     client.set_paused(False)
     started = time.monotonic()
-    triggered_at = datetime.now(timezone.utc)
     run_id = client.trigger()
     print(f"   triggered {run_id} through Airflow's API ({client.url}); waiting", flush=True)
     _await_success(client, run_id, started)
     sql = ("SELECT day, channel, orders, customers, revenue FROM hive.reports.orders_by_day "
            "ORDER BY day DESC, channel LIMIT 8")
     _print_table(sql, ("day", "channel", "orders", "customers", "revenue"), query(cfg, sql))
-    return triggered_at
+    return run_id
 
 
-def wait_for_follower(cfg: PlatformSettings, dag_id: str, since: datetime) -> None:
-    """Waits for the run of `dag_id` that an asset event of the create_views run started."""
+def wait_for_follower(cfg: PlatformSettings, dag_id: str, source_dag_id: str, source_run_id: str) -> str:
+    """Waits for the run of `dag_id` that consumed the asset event of the source run; returns its id."""
     client = AirflowClient(cfg, dag_id)
     started = time.monotonic()
-    run_id = client.wait_for_asset_triggered_run(since)
+    run_id = client.wait_for_run_consuming(source_dag_id, source_run_id)
     print(f"\n== {dag_id}: started by an asset event ({run_id}); waiting", flush=True)
     _await_success(client, run_id, started)
+    return run_id
 
 
-def demo_followers(cfg: PlatformSettings, since: datetime) -> None:
+def demo_followers(cfg: PlatformSettings, views_run_id: str) -> None:
     """tsum_summaries (patterns of hive.views.orders), then datahub_ingestion (the catalog)."""
     from realtime_platform.catalog import runner
 
-    wait_for_follower(cfg, "tsum_summaries", since)
+    tsum_run_id = wait_for_follower(cfg, "tsum_summaries", "create_views", views_run_id)
     sql = ("SELECT rank, pattern, saving, coverage FROM hive.summaries.orders_patterns "
            "WHERE run_date = (SELECT max(run_date) FROM hive.summaries.orders_patterns) ORDER BY rank LIMIT 5")
     _print_table(sql, ("rank", "pattern", "saving", "coverage"), query(cfg, sql))
-    wait_for_follower(cfg, "datahub_ingestion", since)
+    wait_for_follower(cfg, "datahub_ingestion", "tsum_summaries", tsum_run_id)
     found = sorted({urn for urn, _ in runner.search("order")})
     print(f"\ncatalog> search 'order' in the DataHub Lite catalog ({len(found)} entities)")
     for urn in found:
@@ -102,8 +101,8 @@ def demo_followers(cfg: PlatformSettings, since: datetime) -> None:
 
 def run_demo(cfg: PlatformSettings, rows: int = 20, seed: int = 42) -> None:
     demo_person(cfg, rows, seed)
-    triggered_at = demo_dag(cfg, orders=rows * 10, seed=seed)
-    demo_followers(cfg, triggered_at)
+    views_run_id = demo_dag(cfg, orders=rows * 10, seed=seed)
+    demo_followers(cfg, views_run_id)
     print("\nTry it yourself:\n"
           "  .state/bin/trino --execute 'SELECT * FROM hive.views.person LIMIT 5'\n"
           "  .venv/bin/python -m realtime_platform.catalog search customer\n"

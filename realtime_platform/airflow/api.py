@@ -89,19 +89,24 @@ class AirflowClient:
         self._ok(self.call("POST", f"/dags/{self.dag_id}/dagRuns", json=body))
         return run_id
 
-    def wait_for_asset_triggered_run(self, since: datetime, timeout_s: float = 600) -> str:
-        """The id of the first run an asset event started at or after `since` (e.g. the runs that
-        follow create_views), once the scheduler has created it."""
+    def wait_for_run_consuming(self, source_dag_id: str, source_run_id: str,
+                               timeout_s: float = 600) -> str:
+        """The id of this DAG's asset-triggered run that consumed an asset event of
+        `source_dag_id`'s run `source_run_id`. (Its run_after can be older than that run: events
+        that arrive while a run is queued are consumed by it.)"""
         deadline = time.monotonic() + timeout_s
         while True:
             runs = self._ok(self.call("GET", f"/dags/{self.dag_id}/dagRuns", params={
-                "run_type": ["asset_triggered"], "run_after_gte": since.isoformat(),
-                "order_by": "run_after", "limit": 1}))["dag_runs"]
-            if runs:
-                return runs[0]["dag_run_id"]
+                "run_type": ["asset_triggered"], "order_by": "-id", "limit": 10}))["dag_runs"]
+            for run in runs:
+                events = self._ok(self.call(
+                    "GET", f"/dags/{self.dag_id}/dagRuns/{run['dag_run_id']}/upstreamAssetEvents"))
+                if any(e.get("source_dag_id") == source_dag_id and e.get("source_run_id") == source_run_id
+                       for e in events["asset_events"]):
+                    return run["dag_run_id"]
             if time.monotonic() > deadline:
-                raise AirflowError(f"no asset-triggered run of {self.dag_id} since {since:%H:%M:%S} "
-                                   f"after {timeout_s:.0f}s")
+                raise AirflowError(f"no run of {self.dag_id} consumed an asset event of {source_dag_id} "
+                                   f"run {source_run_id} after {timeout_s:.0f}s")
             time.sleep(3)
 
     def wait_for_run(self, run_id: str, timeout_s: float = 900) -> tuple[str, dict[str, str]]:
