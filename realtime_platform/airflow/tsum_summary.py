@@ -53,7 +53,11 @@ def target_ddl(spec: SummarySpec, bucket: str) -> list[str]:
 def _literal(value) -> str:
     if value is None:
         return "NULL"
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
+        # Trino reads 26.612903225806452 as a DECIMAL, whose cast to DOUBLE may land one ulp away;
+        # a DOUBLE literal of the shortest repr is the same float again.
+        return f"DOUBLE '{value!r}'"
+    if isinstance(value, int):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
 
@@ -63,7 +67,8 @@ def replace_rows_sql(spec: SummarySpec, run_date: str, summary) -> list[str]:
     statements = [f"DELETE FROM {spec.target_table} WHERE run_date = DATE '{run_date}'"]
     rows = [
         f"({rank}, {_literal(json.dumps(p.pattern, sort_keys=True, default=str))}, {p.saving}, "
-        f"{p.coverage!r}, {summary.uncovered_share!r}, {summary.total_rows}, DATE '{run_date}')"
+        f"{_literal(float(p.coverage))}, {_literal(float(summary.uncovered_share))}, {summary.total_rows}, "
+        f"DATE '{run_date}')"
         for rank, p in enumerate(summary, start=1)
     ]
     if rows:

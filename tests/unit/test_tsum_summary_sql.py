@@ -48,3 +48,12 @@ def test_a_column_of_nulls_yields_no_pattern_on_it():
     data = pd.DataFrame({"status": ["a", "a", "a"], "channel": [None, None, None]})
     summary = summarize(data)
     assert all("channel" not in p.pattern for p in summary)
+
+
+def test_coverages_are_written_as_double_literals_that_keep_every_bit():
+    """A plain 69.35483870967742 is a DECIMAL in Trino; its cast to DOUBLE gave 69.35483870967741."""
+    from realtime_platform.airflow.tsum_summary import _literal
+
+    assert _literal(69.35483870967742) == "DOUBLE '69.35483870967742'"
+    assert float(_literal(0.1 + 0.2).split("'")[1]) == 0.1 + 0.2
+    assert _literal(3) == "3" and _literal(None) == "NULL"
