@@ -4,12 +4,13 @@
     >>> summary = summarize(df)              # pandas or Dask DataFrame
     >>> [(p.pattern, p.saving, p.coverage) for p in summary]
     >>> summary.uncovered_share             # percent of rows no pattern covers
+    >>> summarize_weighted(grouped, weight="count")  # distinct rows with counts (a GROUP BY)
 
 See docs/tsum.md for the tie rule, ordering, cost models and edge cases.
 """
 
 from realtime_platform.tsum.cost import COST_MODELS, PAPER, REFERENCE, CostModel
-from realtime_platform.tsum.engine import summarize, summarize_table
+from realtime_platform.tsum.engine import summarize, summarize_table, summarize_weighted
 from realtime_platform.tsum.model import Pattern, Summary
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "Summary",
     "summarize",
     "summarize_table",
+    "summarize_weighted",
 ]

@@ -251,6 +251,43 @@ def from_dask(ddf: Any, scheduler: str | None = None, npartitions: int | None = 
     )
 
 
+def from_weighted(df: pd.DataFrame, weight: str) -> DistinctRows:
+    """The distinct-row table of a weighted table: each row stands for `weight` equal rows.
+
+    This is the input a database's `GROUP BY <columns>` with `count(*)` returns. Such a result
+    has no row order, so the rows are put in a canonical one first: sorted by the columns'
+    values, in column order, NULLs last (after the dtype conversion Dask would apply). The
+    result is that of the expanded table -- every row repeated `weight` times -- in that order.
+    Equal rows may occur more than once (partial groupings); their weights add up. Rows of
+    weight 0 stand for nothing and are dropped.
+    """
+    if weight not in df.columns:
+        raise ValueError(f"weight column {weight!r} not in {list(df.columns)}")
+    raw = df[weight]
+    if raw.isna().any() or not pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
+        raise ValueError(f"weight column {weight!r} must hold whole numbers >= 0, got dtype {raw.dtype}")
+    weights = raw.to_numpy()
+    if (weights < 0).any() or (weights != np.floor(weights)).any():
+        raise ValueError(f"weight column {weight!r} must hold whole numbers >= 0")
+    weights = weights.astype(np.int64)
+    values = emulation.as_dask_sees(df.drop(columns=[weight]).reset_index(drop=True))
+    keep = np.flatnonzero(weights > 0)
+    values, weights = values.take(keep).reset_index(drop=True), weights[keep]
+    if values.shape[1] and len(values):
+        order = values.sort_values(list(values.columns), na_position="last", kind="stable").index.to_numpy()
+        values, weights = values.take(order).reset_index(drop=True), weights[order]
+    positions, counts = group_rows(values, weights=weights)
+    # Where each row's first copy sits in the expanded table.
+    starts = np.concatenate([[0], np.cumsum(weights)[:-1]]).astype(np.int64)
+    return DistinctRows(
+        frame=values.take(positions).reset_index(drop=True),
+        counts=counts,
+        first=starts[positions] if len(positions) else np.zeros(0, dtype=np.int64),
+        total_rows=int(weights.sum()),
+        npartitions=1,
+    )
+
+
 def distinct_rows(
     data: Any,
     columns: Sequence[Any] | None = None,

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from realtime_platform.tsum import emulation
 from realtime_platform.tsum.cost import CostModel, get_cost_model
-from realtime_platform.tsum.distinct import distinct_rows
+from realtime_platform.tsum.distinct import distinct_rows, from_weighted
 from realtime_platform.tsum.model import Pattern, Summary
 from realtime_platform.tsum.table import EncodedTable, encode
 
@@ -241,3 +242,23 @@ def summarize(
     """
     table = encode(distinct_rows(data, columns=columns, scheduler=scheduler, npartitions=npartitions))
     return summarize_table(table, cost_model)
+
+
+def summarize_weighted(
+    data: Any,
+    *,
+    weight: str = "count",
+    cost_model: str | CostModel = "reference",
+) -> Summary:
+    """Summarize a weighted table of distinct rows, such as a `GROUP BY ... count(*)` result.
+
+    data:    pandas DataFrame: the summarized columns plus `weight`, the number of rows each
+             row stands for (whole numbers >= 0; equal rows may repeat, their weights add up).
+    Returns exactly what `summarize` returns for the expanded table (each row repeated
+    `weight` times) with its rows sorted by the columns' values, NULLs last: the same
+    patterns, savings, coverages and uncovered share. A grouped result has no row order, so
+    that sort is the tie rule here (docs/tsum.md): the input's own row order never matters.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(data).__name__}")
+    return summarize_table(encode(from_weighted(data, weight)), cost_model)

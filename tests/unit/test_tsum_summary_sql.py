@@ -11,10 +11,20 @@ from realtime_platform.tsum import summarize
 SPEC = SummarySpec("hive.views.orders", ("status", "channel"), "order_id", partitions=3)
 
 
-def test_partition_queries_cover_every_residue():
-    queries = [SPEC.partition_query(i) for i in range(SPEC.partitions)]
-    assert queries[2] == "SELECT status, channel FROM hive.views.orders WHERE mod(order_id, 3) = 2"
+def test_grouped_queries_split_the_key_range_with_open_ends():
+    queries = SPEC.grouped_queries(1, 9)
+    group = "count(*) AS tsum_rows FROM hive.views.orders"
+    assert queries == [
+        f"SELECT status, channel, {group} WHERE order_id < 4 GROUP BY status, channel",
+        f"SELECT status, channel, {group} WHERE order_id >= 4 AND order_id < 7 GROUP BY status, channel",
+        f"SELECT status, channel, {group} WHERE order_id >= 7 GROUP BY status, channel",
+    ]
     assert SPEC.target_table == "hive.summaries.orders_patterns"
+
+
+@pytest.mark.parametrize("low, high, expected", [(None, None, 1), (5, 5, 1), (1, 2, 2), (0, 10**12, 3)])
+def test_grouped_queries_never_outnumber_the_keys(low, high, expected):
+    assert len(SPEC.grouped_queries(low, high)) == expected
 
 
 @pytest.mark.parametrize("view, columns", [("hive.views.orders; DROP TABLE x", ("a",)),
