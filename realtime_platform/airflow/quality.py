@@ -3,6 +3,8 @@
 For each checked view the keys of the source table (PostgreSQL, through the `postgres_app`
 connection) and of the view (Trino, through `trino_default`) are compared as multisets: rows
 missing from the view, extra rows in the view, and keys present more than once on either side.
+Each engine aggregates its keys by bucket; only the buckets that differ are fetched key by key
+(realtime_platform.airflow.key_buckets), so the task's time and memory do not follow the tables.
 The orders view covers a window of days before the run's logical date; the same window is applied
 to PostgreSQL (`created_at` is a TIMESTAMP holding UTC there, see postgres/init/003-orders.sql,
 and epoch milliseconds in Pinot).
@@ -10,17 +12,19 @@ and epoch milliseconds in Pinot).
 CDC is eventually consistent: a mismatch is checked again a few times before the task fails,
 with the numbers, so a change still on its way through Kafka does not fail a run.
 
-`reconcile` and `run_checks` are pure (the fetch functions are passed in); `check_views` binds them
-to Airflow's hooks, imported only when it runs.
+`reconcile` and `run_checks` are pure (the sides are passed in); `check_views` binds them to
+Airflow's hooks, imported only when it runs.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timedelta, timezone
+
+from realtime_platform.airflow.key_buckets import KeySide, SqlSide, compare
 
 # The orders view keeps the orders created in the ORDERS_WINDOW_DAYS days before the logical date:
 # [run date - ORDERS_WINDOW_DAYS, run date), in UTC. The DAG passes this number to orders.sql as a param.
@@ -31,22 +35,19 @@ Key = tuple
 
 @dataclass(frozen=True)
 class ViewCheck:
+    """A view and its source table, compared on integer key columns (the first orders buckets)."""
+
     name: str
-    source_sql: str  # PostgreSQL; may use %(window_start)s and %(window_end)s
-    target_sql: str  # Trino
+    source_table: str  # PostgreSQL
+    target_view: str  # Trino
     key_columns: tuple[str, ...]
+    source_filter: str = ""  # PostgreSQL condition; may use %(window_start)s and %(window_end)s
 
 
 CHECKS: tuple[ViewCheck, ...] = (
-    ViewCheck("person",
-              "SELECT id, customer_id FROM public.person",
-              "SELECT id, customer_id FROM hive.views.person",
-              ("id", "customer_id")),
-    ViewCheck("orders",
-              "SELECT order_id FROM public.orders "
-              "WHERE created_at >= %(window_start)s AND created_at < %(window_end)s",
-              "SELECT order_id FROM hive.views.orders",
-              ("order_id",)),
+    ViewCheck("person", "public.person", "hive.views.person", ("id", "customer_id")),
+    ViewCheck("orders", "public.orders", "hive.views.orders", ("order_id",),
+              source_filter="created_at >= %(window_start)s AND created_at < %(window_end)s"),
 )
 
 
@@ -62,10 +63,15 @@ class Reconciliation:
     sample_missing: tuple[Key, ...] = ()
     sample_extra: tuple[Key, ...] = ()
     sample_duplicate: tuple[Key, ...] = ()
+    buckets: int = 0  # key buckets compared by their aggregates
+    buckets_differing: int = 0  # of those, fetched key by key
+    keys_fetched: int = 0  # keys read in that drill-down, both sides
+    changed_meanwhile: int = 0  # differing buckets that agreed when read again (CDC catching up)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.extra or self.duplicate_source or self.duplicate_target)
+        return not (self.missing or self.extra or self.duplicate_source or self.duplicate_target
+                    or self.changed_meanwhile)
 
     def describe(self) -> str:
         text = (f"{self.name}: postgres {self.source_rows} rows, trino {self.target_rows} rows; "
@@ -77,12 +83,19 @@ class Reconciliation:
                               ("duplicate", self.sample_duplicate)):
             if sample:
                 text += f"; {label} e.g. {', '.join(map(_show_key, sample))}"
+        if self.changed_meanwhile:
+            text += f"; {self.changed_meanwhile} key buckets changed during the check"
+        if self.buckets:
+            text += (f" [{self.buckets} key buckets compared, {self.buckets_differing} differed, "
+                     f"{self.keys_fetched} keys fetched]")
         return text
 
     def as_dict(self) -> dict:
         return {"source_rows": self.source_rows, "target_rows": self.target_rows,
                 "missing": self.missing, "extra": self.extra,
-                "duplicate_source": self.duplicate_source, "duplicate_target": self.duplicate_target}
+                "duplicate_source": self.duplicate_source, "duplicate_target": self.duplicate_target,
+                "buckets": self.buckets, "buckets_differing": self.buckets_differing,
+                "keys_fetched": self.keys_fetched, "changed_meanwhile": self.changed_meanwhile}
 
 
 class DataQualityError(Exception):
@@ -126,23 +139,50 @@ def reconcile(name: str, source_keys: Iterable[Iterable], target_keys: Iterable[
     )
 
 
+def reconcile_sides(name: str, source: KeySide, target: KeySide, sample: int = 5) -> Reconciliation:
+    """Compares two sides by bucket aggregates, drilling into the buckets that differ."""
+    found = compare(source, target, sample=sample)
+    return Reconciliation(
+        name=name, source_rows=found.source_rows, target_rows=found.target_rows,
+        missing=found.missing, extra=found.extra,
+        duplicate_source=found.duplicate_source, duplicate_target=found.duplicate_target,
+        sample_missing=tuple(found.sample_missing), sample_extra=tuple(found.sample_extra),
+        sample_duplicate=tuple(found.sample_duplicate),
+        buckets=found.buckets, buckets_differing=found.buckets_differing, keys_fetched=found.keys_fetched,
+        changed_meanwhile=found.changed_meanwhile,
+    )
+
+
 def window(ds: str, days: int = ORDERS_WINDOW_DAYS) -> tuple[datetime, datetime]:
     """[ds - days, ds) as UTC datetimes: the rows of a windowed view for logical date `ds`."""
     end = datetime.combine(date.fromisoformat(ds), dtime.min, tzinfo=timezone.utc)
     return end - timedelta(days=days), end
 
 
-FetchSource = Callable[[str, dict], list]
-FetchTarget = Callable[[str], list]
+SideFactory = Callable[[ViewCheck, dict], KeySide]  # (check, window params) -> one side
 
 
-def run_checks(ds: str, fetch_source: FetchSource, fetch_target: FetchTarget,
+def sql_sides(fetch_source: Callable[[str, Mapping], list],
+              fetch_target: Callable[[str, Mapping], list]) -> tuple[SideFactory, SideFactory]:
+    """Side factories that run the bucket queries through the given PostgreSQL and Trino fetchers."""
+    def source(check: ViewCheck, params: dict) -> KeySide:
+        return SqlSide("postgres", check.source_table, check.key_columns, fetch_source,
+                       where=check.source_filter, params=params)
+
+    def target(check: ViewCheck, params: dict) -> KeySide:
+        return SqlSide("trino", check.target_view, check.key_columns, fetch_target)
+
+    return source, target
+
+
+def run_checks(ds: str, source_side: SideFactory, target_side: SideFactory,
                checks: Sequence[ViewCheck] = CHECKS, attempts: int = 3, wait_s: float = 20,
                sleep: Callable[[float], None] = time.sleep,
                log: Callable[[str], None] = print) -> list[Reconciliation]:
     """Reconciles every check; re-checks the failing ones up to `attempts` times in all.
 
     Returns the results when all reconcile, else raises `DataQualityError` with the last numbers.
+    A query that fails on one side raises `SideError` (naming the side and the SQL) at once.
     """
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
@@ -155,10 +195,8 @@ def run_checks(ds: str, fetch_source: FetchSource, fetch_target: FetchTarget,
     pending = list(checks)
     for attempt in range(1, attempts + 1):
         for check in pending:
-            # PostgreSQL first: a row committed in between shows as extra, not silently matched.
-            source = fetch_source(check.source_sql, params if "%(" in check.source_sql else {})
-            target = fetch_target(check.target_sql)
-            results[check.name] = reconcile(check.name, source, target)
+            results[check.name] = reconcile_sides(check.name, source_side(check, params),
+                                                  target_side(check, params))
             log(f"attempt {attempt}: {results[check.name].describe()}")
         pending = [c for c in pending if not results[c.name].ok]
         if not pending:
@@ -180,12 +218,11 @@ def check_views(run_date: str, postgres_conn_id: str = "postgres_app",
 
     postgres = PostgresHook(postgres_conn_id=postgres_conn_id)
     trino = TrinoHook(trino_conn_id=trino_conn_id)
-    results = run_checks(
-        run_date,
+    source_side, target_side = sql_sides(
         fetch_source=lambda sql, params: postgres.get_records(sql, parameters=params or None),
-        fetch_target=lambda sql: trino.get_records(sql),
-        attempts=attempts, wait_s=wait_s,
+        fetch_target=lambda sql, params: trino.get_records(sql),
     )
+    results = run_checks(run_date, source_side, target_side, attempts=attempts, wait_s=wait_s)
     return {r.name: r.as_dict() for r in results}
 
 

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from realtime_platform.airflow.quality import (CHECKS, DataQualityError, ViewCheck, reconcile,
-                                               run_checks, window)
+                                               run_checks, sql_sides, window)
+from tests.unit.memory_side import MemorySide
 
 
 def test_equal_key_sets_reconcile():
@@ -53,30 +54,33 @@ def test_window_is_the_days_before_the_logical_date_in_utc():
 
 
 class FakeSources:
-    """PostgreSQL and Trino answers per call; records the queries."""
+    """PostgreSQL and Trino keys per attempt (the last repeats), as in-memory sides; records the
+    window parameters each check was given."""
 
     def __init__(self, source: dict[str, list], target: list[dict[str, list]]):
         self.source, self.target = source, target
-        self.source_calls: list[tuple[str, dict]] = []
+        self.params: dict[str, dict] = {}
         self.target_calls = 0
 
-    def fetch_source(self, sql: str, params: dict) -> list:
-        self.source_calls.append((sql, params))
-        return self.source["orders" if "orders" in sql else "person"]
+    def source_side(self, check: ViewCheck, params: dict) -> MemorySide:
+        self.params[check.name] = params
+        return MemorySide("postgres", self.source[check.name])
 
-    def fetch_target(self, sql: str) -> list:
+    def target_side(self, check: ViewCheck, params: dict) -> MemorySide:
         answer = self.target[min(self.target_calls // len(CHECKS), len(self.target) - 1)]
         self.target_calls += 1
-        return answer["orders" if "orders" in sql else "person"]
+        return MemorySide("trino", answer[check.name])
 
 
 def test_orders_window_is_applied_to_postgres_as_naive_utc():
     fake = FakeSources({"person": [(1, 1)], "orders": [(5,)]}, [{"person": [(1, 1)], "orders": [(5,)]}])
-    run_checks("2026-11-27", fake.fetch_source, fake.fetch_target, log=lambda _: None)
-    (person_sql, person_params), (orders_sql, orders_params) = fake.source_calls
-    assert person_params == {}
-    assert "created_at >= %(window_start)s AND created_at < %(window_end)s" in orders_sql
-    assert orders_params == {"window_start": datetime(2025, 11, 27), "window_end": datetime(2026, 11, 27)}
+    run_checks("2026-11-27", fake.source_side, fake.target_side, log=lambda _: None)
+    [orders] = [c for c in CHECKS if c.name == "orders"]
+    assert orders.source_filter == "created_at >= %(window_start)s AND created_at < %(window_end)s"
+    assert fake.params["orders"] == {"window_start": datetime(2025, 11, 27), "window_end": datetime(2026, 11, 27)}
+    postgres, _ = sql_sides(lambda sql, params: [], lambda sql, params: [])
+    side = postgres(orders, fake.params["orders"])
+    assert side.where == orders.source_filter and side.params == fake.params["orders"]
 
 
 def test_a_late_change_is_waited_for():
@@ -84,7 +88,7 @@ def test_a_late_change_is_waited_for():
                        [{"person": [(1, 1)], "orders": [(5,)]},  # order 6 still on its way
                         {"person": [(1, 1)], "orders": [(5,), (6,)]}])
     sleeps: list[float] = []
-    results = run_checks("2026-11-27", fake.fetch_source, fake.fetch_target, attempts=3, wait_s=7,
+    results = run_checks("2026-11-27", fake.source_side, fake.target_side, attempts=3, wait_s=7,
                          sleep=sleeps.append, log=lambda _: None)
     assert all(r.ok for r in results) and sleeps == [7]
 
@@ -94,10 +98,11 @@ def test_a_lasting_mismatch_fails_with_the_numbers():
                        [{"person": [(1, 1), (1, 1), (3, 3)], "orders": [(5,)]}])
     sleeps: list[float] = []
     with pytest.raises(DataQualityError) as failure:
-        run_checks("2026-11-27", fake.fetch_source, fake.fetch_target, attempts=3, wait_s=1,
+        run_checks("2026-11-27", fake.source_side, fake.target_side, attempts=3, wait_s=1,
                    sleep=sleeps.append, log=lambda _: None)
     message = str(failure.value)
     assert "person: postgres 2 rows, trino 3 rows; 1 missing, 1 extra, 1 duplicate keys" in message
+    assert "key buckets compared" in message and "keys fetched" in message
     assert "orders" not in message  # only the failing view is named
     assert len(sleeps) == 2
     assert [r.ok for r in failure.value.results] == [False, True]
@@ -105,11 +110,11 @@ def test_a_lasting_mismatch_fails_with_the_numbers():
 
 def test_attempts_must_be_positive():
     with pytest.raises(ValueError):
-        run_checks("2026-11-27", lambda *_: [], lambda _: [], attempts=0)
+        run_checks("2026-11-27", lambda *_: MemorySide("p", []), lambda *_: MemorySide("t", []), attempts=0)
 
 
 def test_custom_checks_are_supported():
-    check = ViewCheck("t", "SELECT k FROM t", "SELECT k FROM hive.views.t", ("k",))
-    results = run_checks("2026-11-27", lambda sql, p: [(1,)], lambda sql: [(1,)], checks=[check],
-                         log=lambda _: None)
+    check = ViewCheck("t", "public.t", "hive.views.t", ("k",))
+    results = run_checks("2026-11-27", lambda c, p: MemorySide("postgres", [(1,)]),
+                         lambda c, p: MemorySide("trino", [(1,)]), checks=[check], log=lambda _: None)
     assert [r.name for r in results] == ["t"]

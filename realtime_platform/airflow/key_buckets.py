@@ -1,0 +1,271 @@
+"""Comparing two large sets of integer keys by bucket aggregates, in the engines that hold them.
+
+Each side (PostgreSQL, Trino) groups its keys into buckets -- ranges of the first key column --
+and returns per bucket: the row count, the count of distinct keys, and two checksums (sums of
+two hashes of the whole key). Equal aggregates mean equal buckets, up to a checksum collision
+of both sums at once. Only the buckets that differ, or that hold a key twice, are fetched key by
+key and compared exactly, a bounded number of keys at a time. So the task's memory follows
+`max_keys_per_fetch`, not the tables; a few rows written while a connector was paused touch a
+few neighbouring buckets, which push down to Pinot and PostgreSQL as key ranges.
+
+The hash uses only 64-bit integer arithmetic that PostgreSQL and Trino evaluate identically
+(`mod` keeps the dividend's sign in both; every product stays below 2^63); `key_hash` is the
+same function in Python, and tests check the three agree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+PRIME = 2147483647  # 2^31 - 1
+MULTIPLIER = 1103515245  # < 2^31: hash * MULTIPLIER + next < 2^62
+SECOND_MULTIPLIER = 2654435761  # < 2^32: hash * SECOND_MULTIPLIER < 2^63
+KEYS_PER_BUCKET = 1024  # aim: the source's rows / this many buckets
+MAX_BUCKETS = 1 << 16
+MAX_KEYS_PER_FETCH = 100_000  # keys fetched per query of the drill-down (per side)
+# A differing bucket with more keys than this is compared by finer buckets before any key is
+# fetched: keys are seldom spread evenly over their range, so a bucket may hold far more than
+# KEYS_PER_BUCKET of them.
+REFINE_ABOVE = 4 * KEYS_PER_BUCKET
+
+Key = tuple
+# Per bucket: (rows, distinct keys, sum of hash 1, sum of hash 2)
+Aggregate = tuple[int, int, int, int]
+
+
+def _mod(a: int, m: int) -> int:
+    """SQL's mod: the remainder with the dividend's sign (Python's % takes the divisor's)."""
+    r = abs(a) % m
+    return -r if a < 0 else r
+
+
+def _div(a: int, b: int) -> int:
+    """SQL's integer division of bigints: truncates toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def key_hash(key: Sequence[int]) -> tuple[int, int]:
+    """The two hashes of a key, as the SQL of `hash_sql` computes them."""
+    h = _mod(int(key[0]), PRIME)
+    for part in key[1:]:
+        h = _mod(h * MULTIPLIER + _mod(int(part), PRIME), PRIME)
+    h = _mod(h + PRIME, PRIME)
+    return h, _mod(h * SECOND_MULTIPLIER, PRIME)
+
+
+def hash_sql(columns: Sequence[str]) -> tuple[str, str]:
+    """SQL for key_hash in PostgreSQL and Trino alike."""
+    cols = [f"CAST({c} AS bigint)" for c in columns]
+    h = f"mod({cols[0]}, {PRIME})"
+    for col in cols[1:]:
+        h = f"mod({h} * {MULTIPLIER} + mod({col}, {PRIME}), {PRIME})"
+    h = f"mod({h} + {PRIME}, {PRIME})"
+    return h, f"mod({h} * {SECOND_MULTIPLIER}, {PRIME})"
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """Bucket b holds the keys whose first column k has (k - low) / width == b (SQL division)."""
+
+    low: int
+    width: int
+
+    @classmethod
+    def plan(cls, low: int | None, high: int | None, rows: int) -> Buckets:
+        if low is None or high is None:
+            return cls(0, 1)
+        count = min(MAX_BUCKETS, max(1, -(-rows // KEYS_PER_BUCKET)))
+        return cls(low, max(1, -(-(high - low + 1) // count)))
+
+    def of(self, first: int) -> int:
+        return _div(int(first) - self.low, self.width)
+
+    def key_range(self, bucket: int) -> tuple[int, int]:
+        """[start, end) of the first key column in the bucket (0 also takes (low - width, low))."""
+        if bucket > 0:
+            return self.low + bucket * self.width, self.low + (bucket + 1) * self.width
+        if bucket < 0:
+            return self.low + (bucket - 1) * self.width + 1, self.low + bucket * self.width + 1
+        return self.low - self.width + 1, self.low + self.width
+
+    def sql(self, column: str) -> str:
+        return f"(CAST({column} AS bigint) - {self.low}) / {self.width}"
+
+
+class KeySide(Protocol):
+    """One side of the comparison: PostgreSQL's table or Trino's view."""
+
+    label: str
+
+    def bounds(self) -> tuple[int | None, int | None, int]: ...  # min, max of the first column; rows
+    def aggregates(self, buckets: Buckets, start: int | None = None,
+                   end: int | None = None) -> dict[int, Aggregate]: ...  # of keys in [start, end)
+    def keys(self, start: int, end: int) -> list[Key]: ...  # keys whose first column is in [start, end)
+
+
+class SideError(RuntimeError):
+    """A query of one side failed: the message names the side and the SQL."""
+
+
+@dataclass
+class SqlSide:
+    """A KeySide answered by SQL that PostgreSQL and Trino both run."""
+
+    label: str
+    relation: str
+    key_columns: tuple[str, ...]
+    fetch: Callable[[str, Mapping], list]  # (sql, params) -> rows
+    where: str = ""  # a condition on the relation; may use params
+    params: Mapping = field(default_factory=dict)
+
+    def _run(self, sql: str) -> list:
+        try:
+            return self.fetch(sql, self.params if "%(" in sql else {})
+        except Exception as error:
+            raise SideError(f"{self.label} query failed: {error} (SQL: {sql})") from error
+
+    def _where(self, *conditions: str) -> str:
+        parts = [c for c in (f"({self.where})" if self.where else "", *conditions) if c]
+        return f" WHERE {' AND '.join(parts)}" if parts else ""
+
+    def bounds_sql(self) -> str:
+        first = self.key_columns[0]
+        return f"SELECT min({first}), max({first}), count(*) FROM {self.relation}{self._where()}"
+
+    def _in_range(self, start: int | None, end: int | None) -> list[str]:
+        first = self.key_columns[0]
+        return [f"{first} >= {start}" if start is not None else "", f"{first} < {end}" if end is not None else ""]
+
+    def aggregates_sql(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> str:
+        h1, h2 = hash_sql(self.key_columns)
+        key = self.key_columns[0] if len(self.key_columns) == 1 else f"({', '.join(self.key_columns)})"
+        return (f"SELECT bucket, count(*), count(DISTINCT key), sum(h1), sum(h2) FROM ("
+                f"SELECT {buckets.sql(self.key_columns[0])} AS bucket, {key} AS key, {h1} AS h1, {h2} AS h2 "
+                f"FROM {self.relation}{self._where(*self._in_range(start, end))}) AS keyed GROUP BY bucket")
+
+    def keys_sql(self, start: int, end: int) -> str:
+        return (f"SELECT {', '.join(self.key_columns)} FROM {self.relation}"
+                f"{self._where(*self._in_range(start, end))}")
+
+    def bounds(self) -> tuple[int | None, int | None, int]:
+        [(low, high, rows)] = self._run(self.bounds_sql())
+        return (None if low is None else int(low)), (None if high is None else int(high)), int(rows)
+
+    def aggregates(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> dict[int, Aggregate]:
+        rows = self._run(self.aggregates_sql(buckets, start, end))
+        return {int(b): (int(n), int(d), int(s1), int(s2)) for b, n, d, s1, s2 in rows}
+
+    def keys(self, start: int, end: int) -> list[Key]:
+        return [tuple(int(v) for v in row) for row in self._run(self.keys_sql(start, end))]
+
+
+@dataclass
+class Comparison:
+    """What the comparison found; counts are exact (the differing buckets are compared key by key)."""
+
+    source_rows: int = 0
+    target_rows: int = 0
+    missing: int = 0
+    extra: int = 0
+    duplicate_source: int = 0
+    duplicate_target: int = 0
+    sample_missing: list[Key] = field(default_factory=list)
+    sample_extra: list[Key] = field(default_factory=list)
+    sample_duplicate: list[Key] = field(default_factory=list)
+    buckets: int = 0
+    buckets_differing: int = 0
+    keys_fetched: int = 0
+    # Differing buckets whose keys, read next, then agreed: the data changed during the check
+    # (CDC catching up), so the result is not final.
+    changed_meanwhile: int = 0
+
+
+def _suspect(source: dict[int, Aggregate], target: dict[int, Aggregate]) -> list[int]:
+    """Buckets whose aggregates differ, or where a side holds a key more than once."""
+    zero = (0, 0, 0, 0)
+    return sorted(b for b in source.keys() | target.keys()
+                  if source.get(b, zero) != target.get(b, zero)
+                  or source.get(b, zero)[0] != source.get(b, zero)[1]
+                  or target.get(b, zero)[0] != target.get(b, zero)[1])
+
+
+def _fetch_plan(suspect: list[int], sizes: Mapping[int, int], limit: int) -> list[tuple[int, int]]:
+    """Consecutive suspect buckets joined into runs of at most `limit` keys (a bucket alone may
+    exceed it); each run as (first bucket, last bucket)."""
+    runs: list[tuple[int, int]] = []
+    start = prev = None
+    total = 0
+    for b in suspect:
+        size = sizes.get(b, 0)
+        if start is not None and b == prev + 1 and total + size <= limit:
+            prev, total = b, total + size
+            continue
+        if start is not None:
+            runs.append((start, prev))
+        start, prev, total = b, b, size
+    if start is not None:
+        runs.append((start, prev))
+    return runs
+
+
+def compare(source: KeySide, target: KeySide, sample: int = 5,
+            max_keys_per_fetch: int = MAX_KEYS_PER_FETCH) -> Comparison:
+    """Compares the key multisets of two sides by bucket aggregates, then drills into the
+    buckets that differ: key by key in runs of at most `max_keys_per_fetch` keys; a bucket holding
+    more than REFINE_ABOVE keys is first compared again by finer buckets of its range."""
+    s_low, s_high, s_rows = source.bounds()
+    t_low, t_high, t_rows = target.bounds()
+    lows = [v for v in (s_low, t_low) if v is not None]
+    highs = [v for v in (s_high, t_high) if v is not None]
+    result = Comparison()
+    _compare_range(source, target, Buckets.plan(min(lows, default=None), max(highs, default=None),
+                                                max(s_rows, t_rows)), None, None, result, sample,
+                   max_keys_per_fetch, top=True)
+    return result
+
+
+def _compare_range(source: KeySide, target: KeySide, buckets: Buckets, start: int | None, end: int | None,
+                   result: Comparison, sample: int, limit: int, top: bool = False) -> None:
+    source_aggregates = source.aggregates(buckets, start, end)
+    target_aggregates = target.aggregates(buckets, start, end)
+    if top:
+        result.source_rows = sum(a[0] for a in source_aggregates.values())
+        result.target_rows = sum(a[0] for a in target_aggregates.values())
+    suspect = _suspect(source_aggregates, target_aggregates)
+    result.buckets += len(source_aggregates.keys() | target_aggregates.keys())
+    result.buckets_differing += len(suspect)
+    if not top and not suspect:
+        result.changed_meanwhile += 1  # the coarser bucket differed a moment ago
+    sizes = {b: max(source_aggregates.get(b, (0,))[0], target_aggregates.get(b, (0,))[0]) for b in suspect}
+    for first, last in _fetch_plan(suspect, sizes, limit):
+        low, high = buckets.key_range(first)[0], buckets.key_range(last)[1]
+        if start is not None:
+            low, high = max(low, start), min(high, end)
+        if first == last and sizes[first] > min(limit, REFINE_ABOVE) and high - low > 1:
+            # Many keys in one bucket: compare its range by finer buckets, fetch only those that differ.
+            planned = Buckets.plan(low, high - 1, sizes[first])
+            finer = Buckets(low, min(planned.width, -(-(high - low) // 2)))  # at least halves the range
+            _compare_range(source, target, finer, low, high, result, sample, limit)
+            continue
+        source_keys, target_keys = Counter(source.keys(low, high)), Counter(target.keys(low, high))
+        result.keys_fetched += sum(source_keys.values()) + sum(target_keys.values())
+        if not _add_differences(result, source_keys, target_keys, sample):
+            result.changed_meanwhile += 1
+
+
+def _add_differences(result: Comparison, source: Counter, target: Counter, sample: int) -> bool:
+    """Adds what differs between two key multisets to the result; False when nothing does."""
+    missing = sorted(source.keys() - target.keys())
+    extra = sorted(target.keys() - source.keys())
+    result.missing += len(missing)
+    result.extra += len(extra)
+    result.duplicate_source += sum(n - 1 for n in source.values() if n > 1)
+    result.duplicate_target += sum(n - 1 for n in target.values() if n > 1)
+    for found, kept in ((missing, result.sample_missing), (extra, result.sample_extra),
+                        (sorted(k for k, n in target.items() if n > 1), result.sample_duplicate)):
+        kept.extend(found[: sample - len(kept)])
+    return source != target or any(n > 1 for n in source.values()) or any(n > 1 for n in target.values())

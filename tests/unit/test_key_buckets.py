@@ -1,0 +1,140 @@
+"""Bucket aggregates find exactly what a full key-by-key comparison finds, fetching only the
+buckets that differ (property tests, fixed hypothesis seed)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+
+from realtime_platform.airflow.key_buckets import (PRIME, Buckets, SqlSide, _fetch_plan, compare, hash_sql,
+                                                   key_hash)
+from realtime_platform.airflow.quality import reconcile, reconcile_sides
+from tests.unit.memory_side import MemorySide
+
+SETTINGS = dict(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+keys_1 = st.lists(st.tuples(st.integers(-50, 3000)), max_size=400)
+
+
+@settings(**SETTINGS)
+@seed(20261129)
+@given(low=st.integers(-10**12, 10**12), width=st.integers(1, 10**6), key=st.integers(-10**15, 10**15))
+def test_every_key_lies_in_its_buckets_range(low, width, key):
+    buckets = Buckets(low, width)
+    start, end = buckets.key_range(buckets.of(key))
+    assert start <= key < end
+    assert buckets.of(start) == buckets.of(end - 1) == buckets.of(key)
+
+
+@settings(**SETTINGS)
+@seed(20261129)
+@given(source=keys_1, target=keys_1, limit=st.sampled_from([1, 3, 50, 100_000]))
+def test_bucket_comparison_equals_the_full_comparison(source, target, limit):
+    full = reconcile("t", source, target)
+    found = compare(MemorySide("postgres", source), MemorySide("trino", target), max_keys_per_fetch=limit)
+    assert (found.source_rows, found.target_rows) == (full.source_rows, full.target_rows)
+    assert (found.missing, found.extra) == (full.missing, full.extra)
+    assert (found.duplicate_source, found.duplicate_target) == (full.duplicate_source, full.duplicate_target)
+    assert tuple(found.sample_missing) == full.sample_missing
+    assert tuple(found.sample_extra) == full.sample_extra
+    assert tuple(found.sample_duplicate) == full.sample_duplicate
+    assert found.changed_meanwhile == 0
+
+
+def test_a_few_late_rows_are_found_by_fetching_a_few_buckets():
+    source = [(k,) for k in range(1, 1_000_001)]
+    target = source[:-300]  # the newest 300 orders still on their way
+    side_t = MemorySide("trino", target)
+    found = compare(MemorySide("postgres", source), side_t)
+    assert found.missing == 300 and found.extra == 0
+    assert found.buckets > 900 and found.buckets_differing == 1
+    assert found.keys_fetched < 2 * 1024 and len(side_t.fetched) == 1
+
+
+def test_a_duplicate_key_is_found_even_when_the_counts_balance():
+    source = [(1,), (2,), (3,)]
+    target = [(1,), (1,), (3,)]  # 2 lost and 1 doubled: same row count
+    found = compare(MemorySide("postgres", source), MemorySide("trino", target))
+    assert (found.missing, found.duplicate_target, found.sample_duplicate) == (1, 1, [(1,)])
+
+
+def test_two_column_keys():
+    source = [(1, 10), (1, 11), (2, 10)]
+    found = compare(MemorySide("postgres", source), MemorySide("trino", [(1, 10), (2, 10), (2, 11)]))
+    assert (found.missing, found.extra, found.sample_missing, found.sample_extra) == (1, 1, [(1, 11)], [(2, 11)])
+
+
+def test_a_crowded_bucket_is_compared_by_finer_buckets():
+    """Keys bunched in one corner of a wide range: one coarse bucket holds them all."""
+    source = [(k,) for k in range(10_000)] + [(10**12,)]
+    target = [k for k in source if k != (4321,)]
+    side_s, side_t = MemorySide("postgres", source), MemorySide("trino", target)
+    found = compare(side_s, side_t, max_keys_per_fetch=500)
+    assert (found.missing, found.sample_missing) == (1, [(4321,)])
+    assert found.keys_fetched < 2 * 500 and all(b - a <= 10_000 for a, b in side_t.fetched)
+
+
+class CatchingUp(MemorySide):
+    """A target whose late rows arrive right after its aggregates were read."""
+
+    def __init__(self, before, after):
+        super().__init__("trino", before)
+        self.after = after
+
+    def aggregates(self, buckets, start=None, end=None):
+        answer = super().aggregates(buckets, start, end)
+        self.rows = [tuple(k) for k in self.after]
+        return answer
+
+
+def test_rows_arriving_during_the_check_make_it_not_final():
+    source = [(k,) for k in range(1, 100)]
+    found = compare(MemorySide("postgres", source), CatchingUp(source[:-5], source))
+    assert (found.missing, found.extra, found.buckets_differing) == (0, 0, 1)
+    assert found.changed_meanwhile == 1
+    result = reconcile_sides("orders", MemorySide("postgres", source), CatchingUp(source[:-5], source))
+    assert not result.ok and "changed during the check" in result.describe()
+
+
+def test_fetches_are_bounded():
+    runs = _fetch_plan([1, 2, 3, 4, 7, 8], {1: 40, 2: 40, 3: 40, 4: 40, 7: 10, 8: 200}, limit=100)
+    assert runs == [(1, 2), (3, 4), (7, 7), (8, 8)]
+
+
+def test_key_hash_stays_in_64_bits_and_matches_its_sql_text():
+    key = (-(2**62), 2**62 - 1, 17)
+    h1, h2 = key_hash(key)
+    assert 0 <= h1 < PRIME and 0 <= h2 < PRIME
+    sql1, sql2 = hash_sql(["a", "b", "c"])
+    # The SQL is Python-evaluable once mod() is SQL's mod: the same arithmetic, step by step.
+    env = {"mod": lambda x, m: (-1 if x < 0 else 1) * (abs(x) % m), "a": key[0], "b": key[1], "c": key[2]}
+    expr = lambda s: eval(s.replace("CAST(", "(").replace(" AS bigint)", ")"), env)  # noqa: E731, S307
+    assert (expr(sql1), expr(sql2)) == (h1, h2)
+
+
+def test_a_failing_side_names_itself_and_its_sql():
+    def broken(sql, params):
+        raise RuntimeError("connection refused")
+
+    side = SqlSide("trino", "hive.views.orders", ("order_id",), broken)
+    with pytest.raises(RuntimeError, match=r"trino query failed: connection refused \(SQL: SELECT min\(order_id\)"):
+        compare(MemorySide("postgres", [(1,)]), side)
+
+
+def test_sql_applies_the_filter_to_every_query():
+    side = SqlSide("postgres", "public.orders", ("order_id",), lambda s, p: [], where="created_at >= %(a)s")
+    buckets = Buckets(1, 1024)
+    for sql in (side.bounds_sql(), side.aggregates_sql(buckets), side.keys_sql(1, 2048)):
+        assert "(created_at >= %(a)s)" in sql
+    assert side.keys_sql(1, 2048).endswith("WHERE (created_at >= %(a)s) AND order_id >= 1 AND order_id < 2048")
+
+
+def test_random_shuffles_do_not_matter():
+    rng = random.Random(7)
+    keys = [(rng.randrange(10**9),) for _ in range(5000)]
+    shuffled = keys[:]
+    rng.shuffle(shuffled)
+    found = compare(MemorySide("postgres", keys), MemorySide("trino", shuffled))
+    assert found.buckets_differing == 0 and found.keys_fetched == 0
