@@ -27,15 +27,16 @@ from realtime_platform.airflow.api import AirflowClient
 from realtime_platform.config import settings
 from realtime_platform.trino_client import connect
 
-TASK_PROCESS = re.compile(r"^airflow worker -- ([0-9a-f-]{36})$")
+CHUNK = 1_000_000
+TASK_PROCESS = re.compile(r"^airflow worker -- ([0-9a-f-]{36})\b")
 ADD_SQL = """
 INSERT INTO public.orders (customer_id, status, channel, country, amount, created_at, updated_at)
-SELECT g % 50000,
-       (ARRAY['placed','paid','paid','paid','shipped','delivered','cancelled'])[1 + g % 7],
-       (ARRAY['web','web','app','store','partner'])[1 + (g / 7) % 5],
-       (ARRAY['DE','DE','FR','US','US','US','GB','NL','PL','ES'])[1 + (g / 35) % 10],
-       (g % 10000) / 100.0,
-       now() AT TIME ZONE 'utc' - make_interval(days => 1 + g % 300),
+SELECT g %% 50000,
+       (ARRAY['placed','paid','paid','paid','shipped','delivered','cancelled'])[1 + g %% 7],
+       (ARRAY['web','web','app','store','partner'])[1 + (g / 7) %% 5],
+       (ARRAY['DE','DE','FR','US','US','US','GB','NL','PL','ES'])[1 + (g / 35) %% 10],
+       (g %% 10000) / 100.0,
+       now() AT TIME ZONE 'utc' - make_interval(days => 1 + g %% 300),
        now() AT TIME ZONE 'utc'
 FROM generate_series(1, %(rows)s) AS g
 """
@@ -52,7 +53,8 @@ class TaskMemory(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             for process in psutil.process_iter(["cmdline"]):
-                match = TASK_PROCESS.match(" ".join(process.info["cmdline"] or []))
+                # setproctitle pads the title: psutil may give it with empty trailing arguments.
+                match = TASK_PROCESS.match(" ".join(process.info["cmdline"] or []).strip())
                 if match:
                     peak = _high_water_mark(process.pid)
                     if peak:
@@ -74,10 +76,15 @@ def load_orders(cfg, total: int, timeout_s: float) -> None:
     """Adds orders until PostgreSQL holds `total`, then waits until Pinot holds them all."""
     with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
         have = conn.execute("SELECT count(*) FROM public.orders").fetchone()[0]
-        if have < total:
-            started = time.monotonic()
-            conn.execute(ADD_SQL, {"rows": total - have})
-            print(f"   added {total - have:,} orders in {time.monotonic() - started:.1f}s", flush=True)
+        if have > total * 1.01:
+            raise SystemExit(f"public.orders already holds {have:,} orders, more than {total:,}: "
+                             "measure at a larger N, or on a fresh stack")
+        started = time.monotonic()
+        while have < total:  # in transactions of at most CHUNK rows, each one streamed by Debezium
+            rows = min(CHUNK, total - have)
+            conn.execute(ADD_SQL, {"rows": rows})
+            have += rows
+            print(f"   PostgreSQL holds {have:,} orders ({time.monotonic() - started:.0f}s)", flush=True)
         want = conn.execute("SELECT count(*) FROM public.orders").fetchone()[0]
     cursor = connect(cfg).cursor()
     started, deadline = time.monotonic(), time.monotonic() + timeout_s
