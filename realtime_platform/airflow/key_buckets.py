@@ -126,7 +126,7 @@ class SqlSide:
         try:
             return self.fetch(sql, self.params if "%(" in sql else {})
         except Exception as error:
-            raise SideError(f"{self.label} query failed: {error} (SQL: {sql})") from error
+            raise SideError(f"{self.label} query on {self.relation} failed: {error} (SQL: {sql})") from error
 
     def _where(self, *conditions: str) -> str:
         parts = [c for c in (f"({self.where})" if self.where else "", *conditions) if c]

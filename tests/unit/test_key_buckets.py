@@ -119,7 +119,7 @@ def test_a_failing_side_names_itself_and_its_sql():
         raise RuntimeError("connection refused")
 
     side = SqlSide("trino", "hive.views.orders", ("order_id",), broken)
-    with pytest.raises(RuntimeError, match=r"trino query failed: connection refused \(SQL: SELECT min\(order_id\)"):
+    with pytest.raises(RuntimeError, match=r"trino query on hive.views.orders failed: connection refused \(SQL: SELECT min\(order_id\)"):
         compare(MemorySide("postgres", [(1,)]), side)
 
 
