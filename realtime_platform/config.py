@@ -51,6 +51,8 @@ class PlatformSettings(BaseSettings):
     pinot_server_admin_port: int = 8097
     pinot_server_grpc_port: int = 8090
     pinot_metrics_port: int = 8008
+    kafka_metrics_port: int = 9404
+    connect_metrics_port: int = 9405
     trino_port: int = 8080
     object_store_port: int = 9010
     airflow_port: int = 8085

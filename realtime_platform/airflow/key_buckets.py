@@ -1,10 +1,10 @@
 """Comparing two large sets of integer keys by bucket aggregates, in the engines that hold them.
 
 Each side (PostgreSQL, Trino) groups its keys into buckets -- ranges of the first key column --
-and returns per bucket: the row count, the count of distinct keys, and two checksums (sums of
-two hashes of the whole key). Equal aggregates mean equal buckets, up to a checksum collision
-of both sums at once. Only the buckets that differ, or that hold a key twice, are fetched key by
-key and compared exactly, a bounded number of keys at a time. So the task's memory follows
+and returns per bucket: the row count and two checksums (sums of two hashes of the whole key).
+Equal aggregates mean equal buckets, up to a collision of both sums at once. A duplicate key in
+the view changes its bucket's count, so it is found as exactly as a missing one: only the
+buckets that differ are fetched key by key and compared exactly, a bounded number of keys at a time. So the task's memory follows
 `max_keys_per_fetch`, not the tables; a few rows written while a connector was paused touch a
 few neighbouring buckets, which push down to Pinot and PostgreSQL as key ranges.
 
@@ -32,8 +32,8 @@ MAX_KEYS_PER_FETCH = 100_000  # keys fetched per query of the drill-down (per si
 REFINE_ABOVE = 4 * KEYS_PER_BUCKET
 
 Key = tuple
-# Per bucket: (rows, distinct keys, sum of hash 1, sum of hash 2)
-Aggregate = tuple[int, int, int, int]
+# Per bucket: (rows, sum of hash 1, sum of hash 2)
+Aggregate = tuple[int, int, int]
 
 
 def _mod(a: int, m: int) -> int:
@@ -142,9 +142,8 @@ class SqlSide:
 
     def aggregates_sql(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> str:
         h1, h2 = hash_sql(self.key_columns)
-        key = self.key_columns[0] if len(self.key_columns) == 1 else f"({', '.join(self.key_columns)})"
-        return (f"SELECT bucket, count(*), count(DISTINCT key), sum(h1), sum(h2) FROM ("
-                f"SELECT {buckets.sql(self.key_columns[0])} AS bucket, {key} AS key, {h1} AS h1, {h2} AS h2 "
+        return (f"SELECT bucket, count(*), sum(h1), sum(h2) FROM ("
+                f"SELECT {buckets.sql(self.key_columns[0])} AS bucket, {h1} AS h1, {h2} AS h2 "
                 f"FROM {self.relation}{self._where(*self._in_range(start, end))}) AS keyed GROUP BY bucket")
 
     def keys_sql(self, start: int, end: int) -> str:
@@ -157,7 +156,7 @@ class SqlSide:
 
     def aggregates(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> dict[int, Aggregate]:
         rows = self._run(self.aggregates_sql(buckets, start, end))
-        return {int(b): (int(n), int(d), int(s1), int(s2)) for b, n, d, s1, s2 in rows}
+        return {int(b): (int(n), int(s1), int(s2)) for b, n, s1, s2 in rows}
 
     def keys(self, start: int, end: int) -> list[Key]:
         return [tuple(int(v) for v in row) for row in self._run(self.keys_sql(start, end))]
@@ -185,12 +184,9 @@ class Comparison:
 
 
 def _suspect(source: dict[int, Aggregate], target: dict[int, Aggregate]) -> list[int]:
-    """Buckets whose aggregates differ, or where a side holds a key more than once."""
-    zero = (0, 0, 0, 0)
-    return sorted(b for b in source.keys() | target.keys()
-                  if source.get(b, zero) != target.get(b, zero)
-                  or source.get(b, zero)[0] != source.get(b, zero)[1]
-                  or target.get(b, zero)[0] != target.get(b, zero)[1])
+    """Buckets whose aggregates differ."""
+    zero = (0, 0, 0)
+    return sorted(b for b in source.keys() | target.keys() if source.get(b, zero) != target.get(b, zero))
 
 
 def _fetch_plan(suspect: list[int], sizes: Mapping[int, int], limit: int) -> list[tuple[int, int]]:

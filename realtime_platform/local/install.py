@@ -113,7 +113,7 @@ def install_pinot(cfg: PlatformSettings, paths: StatePaths) -> Path:
 
 
 def jmx_exporter_agent(cfg: PlatformSettings) -> Path:
-    """The Prometheus JMX exporter's java agent jar (publishes Pinot's metrics over HTTP)."""
+    """The Prometheus JMX exporter's java agent jar (publishes a JVM's metrics over HTTP)."""
     return fetch_artifact(f"io.prometheus.jmx:jmx_prometheus_javaagent:{cfg.jmx_exporter_version}")
 
 

@@ -175,9 +175,14 @@ def _log4j_flags() -> list[str]:
     return [f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}"]
 
 
+def _metrics_agent(cfg: PlatformSettings, port: int, service: str) -> str:
+    """The Prometheus JMX exporter as a java agent: the JVM's chosen MBeans over HTTP at port."""
+    return f"-javaagent:{jmx_exporter_agent(cfg)}={cfg.bind_host}:{port}:{TEMPLATES / service / 'jmx-exporter.yaml'}"
+
+
 def kafka_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     command = [_java17(cfg), f"-Xms{cfg.kafka_heap}", f"-Xmx{cfg.kafka_heap}", "-XX:+UseG1GC",
-               *_log4j_flags(), "-cp", _kafka_lib(cfg, paths), "kafka.Kafka",
+               *_log4j_flags(), _metrics_agent(cfg, cfg.kafka_metrics_port, "kafka"), "-cp", _kafka_lib(cfg, paths), "kafka.Kafka",
                str(paths.conf / "kafka" / "server.properties")]
     return Service("kafka", command, health.tcp(cfg.bind_host, cfg.kafka_port), stage=0)
 
@@ -191,7 +196,7 @@ def prepare_connect(cfg: PlatformSettings, paths: StatePaths) -> None:
 
 def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     command = [_java17(cfg), "-Xms256m", f"-Xmx{cfg.connect_heap}", *_log4j_flags(),
-               "-cp", _kafka_lib(cfg, paths), "org.apache.kafka.connect.cli.ConnectDistributed",
+               _metrics_agent(cfg, cfg.connect_metrics_port, "connect"), "-cp", _kafka_lib(cfg, paths), "org.apache.kafka.connect.cli.ConnectDistributed",
                str(paths.conf / "connect" / "connect-distributed.properties")]
     return Service("connect", command, health.http(f"{cfg.connect_url}/connectors"), stage=1,
                    start_timeout_s=180)
@@ -259,8 +264,7 @@ def zookeeper_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 def pinot_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     """Controller, broker and server in one JVM (StartServiceManager with one config per role)."""
     java, *flags = _pinot_java(cfg, paths)
-    agent = (f"-javaagent:{jmx_exporter_agent(cfg)}={cfg.bind_host}:{cfg.pinot_metrics_port}:"
-             f"{TEMPLATES / 'pinot' / 'jmx-exporter.yaml'}")
+    agent = _metrics_agent(cfg, cfg.pinot_metrics_port, "pinot")
     command = [java, "-Xms512m", f"-Xmx{cfg.pinot_heap}", "-XX:MaxDirectMemorySize=512m", "-XX:+UseG1GC",
                *PINOT_JVM_OPENS, agent, *flags, "org.apache.pinot.tools.admin.PinotAdministrator",
                "StartServiceManager", "-zkAddress", f"{cfg.bind_host}:{cfg.zookeeper_port}",

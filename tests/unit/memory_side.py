@@ -19,16 +19,14 @@ class MemorySide:
 
     def aggregates(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> dict[int, Aggregate]:
         out: dict[int, list[int]] = {}
-        distinct: dict[int, set] = {}
         for key in self.rows:
             if (start is not None and key[0] < start) or (end is not None and key[0] >= end):
                 continue
             bucket = buckets.of(key[0])
             h1, h2 = key_hash(key)
-            agg = out.setdefault(bucket, [0, 0, 0, 0])
-            agg[0], agg[2], agg[3] = agg[0] + 1, agg[2] + h1, agg[3] + h2
-            distinct.setdefault(bucket, set()).add(key)
-        return {b: (a[0], len(distinct[b]), a[2], a[3]) for b, a in out.items()}
+            agg = out.setdefault(bucket, [0, 0, 0])
+            agg[0], agg[1], agg[2] = agg[0] + 1, agg[1] + h1, agg[2] + h2
+        return {b: tuple(a) for b, a in out.items()}
 
     def keys(self, start: int, end: int) -> list[Key]:
         self.fetched.append((start, end))
