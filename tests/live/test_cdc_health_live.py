@@ -78,3 +78,14 @@ def test_a_lagging_slot_fails_status_and_the_dag_then_recovers_with_no_row_lost(
     assert state == "success", tasks
     with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
         conn.execute("DELETE FROM person WHERE name LIKE 'slot lag %'")
+
+
+@pytest.mark.parametrize("port_setting, expected", [
+    ("kafka_metrics_port", "kafka_server_brokertopicmetrics_"),
+    ("connect_metrics_port", "debezium_postgres_connector_metrics_millisecondsbehindsource"),
+    ("connect_metrics_port", "kafka_connect_source_task_metrics_"),
+])
+def test_kafka_and_connect_export_prometheus_metrics(bootstrapped, port_setting, expected):
+    port = getattr(bootstrapped, port_setting)
+    text = requests.get(f"http://{bootstrapped.bind_host}:{port}/metrics", timeout=10).text
+    assert expected in text.lower(), text[:2000]
