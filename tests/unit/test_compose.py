@@ -551,3 +551,44 @@ def test_airflow_runs_the_repositorys_dags_with_its_connections(services):
         assert Path(targets["/opt/airflow/plugins"]).resolve() == (REPO / "plugins").resolve()
         assert services[name]["build"]["dockerfile"] == "docker/airflow/Dockerfile"
         assert depends(service)["airflow-init"] == "service_completed_successfully"
+
+
+# The JVMs and the local/conf/<service>/jmx-exporter.yaml each one loads the agent with.
+METRICS = {"kafka": ("KAFKA_OPTS", 9404, "kafka"), "connect": ("KAFKA_OPTS", 9405, "connect"),
+           "pinot-controller": ("JAVA_OPTS", 8008, "pinot"), "pinot-broker": ("JAVA_OPTS", 8008, "pinot"),
+           "pinot-server": ("JAVA_OPTS", 8008, "pinot")}
+
+
+@pytest.mark.parametrize("name", sorted(METRICS))
+def test_jvms_load_the_local_modes_metrics_agent_and_config(services, name):
+    variable, port, conf = METRICS[name]
+    service = services[name]
+    agent = re.search(r"-javaagent:(\S+?)=(\d+):(\S+)", service["environment"][variable])
+    assert agent, f"{name}: no -javaagent in {variable}"
+    jar, agent_port, config = agent.groups()
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in service["volumes"]}
+    assert int(agent_port) == port
+    assert mounts[config] == f"./local/conf/{conf}/jmx-exporter.yaml"
+    assert mounts[str(Path(jar).parent)] == "jmx-agent"
+    assert service["depends_on"]["metrics-agent"] == {"condition": "service_completed_successfully"}
+
+
+def test_the_metrics_agent_is_the_local_modes_release(services, env):
+    job = services["metrics-agent"]
+    assert job["environment"]["JMX_EXPORTER_VERSION"] == env["JMX_EXPORTER_VERSION"]
+    script = " ".join(job["command"])
+    assert "repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/" in script
+    assert "jmx-agent:/opt/jmx" in job["volumes"]
+
+
+def test_kafkas_probe_does_not_start_a_second_agent(services):
+    probe = " ".join(services["kafka"]["healthcheck"]["test"])
+    assert "KAFKA_OPTS= " in probe
+
+
+def test_metrics_ports_match_the_local_mode():
+    from realtime_platform.config import PlatformSettings
+
+    fields = PlatformSettings.model_fields
+    assert (fields["kafka_metrics_port"].default, fields["connect_metrics_port"].default,
+            fields["pinot_metrics_port"].default) == (9404, 9405, 8008)
