@@ -322,7 +322,7 @@ def test_compose_only_images_are_pinned_in_versions_env(raw, services):
     versions = read_env_file(REPO / "versions.env")
     airflow = (DOCKER / "airflow" / "Dockerfile").read_text()
     superset = (DOCKER / "superset" / "Dockerfile").read_text()
-    assert "FROM apache/airflow:${AIRFLOW_VERSION}-python3.11" in airflow
+    assert "FROM apache/airflow:slim-${AIRFLOW_VERSION}-python3.11" in airflow
     assert "FROM apache/superset:${SUPERSET_VERSION}" in superset
     for name in ("airflow-init", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
                  "airflow-triggerer"):
@@ -342,6 +342,15 @@ def test_airflow_image_runs_the_local_modes_airflow():
         pytest.skip("pyproject.toml pins no apache-airflow")
     assert read_env_file(REPO / "versions.env")["AIRFLOW_VERSION"] == pin[1]
     assert "pyproject.toml" in (DOCKER / "airflow" / "Dockerfile").read_text()
+
+
+def test_airflow_image_fails_its_build_on_a_dependency_conflict():
+    """The slim base has no providers of its own, so the installed set is pyproject's; `pip check`
+    after the installs turns a conflict into a failed build instead of a warning."""
+    steps = (DOCKER / "airflow" / "Dockerfile").read_text()
+    install = steps.index("pip install --no-cache-dir --no-deps /opt/platform")
+    assert "FROM apache/airflow:slim-" in steps
+    assert steps.index("&& pip check", install) > install
 
 
 def test_superset_uses_the_trino_client_version_of_pyproject():
