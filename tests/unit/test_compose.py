@@ -601,3 +601,16 @@ def test_metrics_ports_match_the_local_mode():
     fields = PlatformSettings.model_fields
     assert (fields["kafka_metrics_port"].default, fields["connect_metrics_port"].default,
             fields["pinot_metrics_port"].default) == (9404, 9405, 8008)
+
+
+def test_every_up_reapplies_the_roles_passwords_before_their_users_start(services):
+    job, postgres = services["postgres-init"], services["postgres"]
+    assert job["image"] == postgres["image"] and job["environment"]["PGHOST"] == "postgres"
+    mounts = dict(m.rsplit(":", 1)[0].split(":", 1)[::-1] for m in job["volumes"])
+    assert mounts == {"/platform/postgres-init": "./postgres/init", "/platform/initdb.sh": "./docker/postgres/initdb.sh"}
+    assert job["entrypoint"] == ["bash", "/platform/initdb.sh"]
+    for variable in ("DEBEZIUM_PASSWORD", "AIRFLOW_DB_PASSWORD", "SUPERSET_DB_PASSWORD"):
+        assert job["environment"][variable] == postgres["environment"][variable]
+    assert job["environment"]["PGPASSWORD"] == postgres["environment"]["POSTGRES_PASSWORD"]
+    for user in ("airflow-init", "connect"):
+        assert services[user]["depends_on"]["postgres-init"] == {"condition": "service_completed_successfully"}
