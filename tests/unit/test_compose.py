@@ -614,3 +614,27 @@ def test_every_up_reapplies_the_roles_passwords_before_their_users_start(service
     assert job["environment"]["PGPASSWORD"] == postgres["environment"]["POSTGRES_PASSWORD"]
     for user in ("airflow-init", "connect"):
         assert services[user]["depends_on"]["postgres-init"] == {"condition": "service_completed_successfully"}
+
+
+def test_datahub_1_5_gets_its_token_service_secrets_and_settings(services, env):
+    from realtime_platform.local.secrets import GENERATED
+
+    example = read_env_file(REPO / ".env.example")
+    for name in ("datahub-gms", "datahub-system-update"):
+        environment = services[name]["environment"]
+        for secret in ("DATAHUB_TOKEN_SERVICE_SIGNING_KEY", "DATAHUB_TOKEN_SERVICE_SALT"):
+            assert environment[secret] == example[secret], f"{name}: {secret}"
+            assert secret in GENERATED  # `make up` writes it to .env like every other secret
+    for name in ("datahub-gms", "datahub-frontend"):
+        assert services[name]["environment"]["THEME_V2_DEFAULT"] == "true"
+    assert re.fullmatch(r"v1\.5\.0\.\d+", env["DATAHUB_VERSION"]), "pin a v1.5.0 patch tag"
+
+
+def test_generated_secrets_are_long_enough_for_datahubs_session_key(tmp_path):
+    from realtime_platform.local.secrets import GENERATED, ensure_env_file
+
+    path = tmp_path / ".env"
+    assert ensure_env_file(path)
+    values = read_env_file(path)
+    assert set(values) == set(GENERATED) and len(values["DATAHUB_SECRET"]) >= 32
+    assert not ensure_env_file(path)  # nothing missing: nothing rewritten
