@@ -36,6 +36,8 @@ class PlatformSettings(BaseSettings):
     debezium_version: str
     pinot_version: str
     trino_version: str
+    trino_server_sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$",
+                                     description="SHA-256 of trino-server-<trino_version>.tar.gz.")
     jmx_exporter_version: str
     s3proxy_version: str
 

@@ -19,9 +19,6 @@ from realtime_platform.local.paths import MAVEN_POMS, StatePaths, state_paths
 
 # The Trino server tarball carries ~60 plugins; only these are unpacked.
 TRINO_PLUGINS = ("hive", "pinot")
-TRINO_TARBALL_SHA256 = {
-    "476": "cfd5accde17e8ebd251eeeb78aed1f490e77bb3a164d95a0f454bf8a7c1cbd3f",
-}
 MARKER = ".installed"
 
 
@@ -135,9 +132,12 @@ def install_trino(cfg: PlatformSettings, paths: StatePaths) -> Path:
     if not _done(target):
         log(f"Trino {cfg.trino_version} server (~820 MB once; cached in Maven's repository)")
         tarball = fetch_artifact(f"io.trino:trino-server:{cfg.trino_version}:tar.gz")
-        expected = TRINO_TARBALL_SHA256.get(cfg.trino_version)
-        if expected and _sha256(tarball) != expected:
-            raise RuntimeError(f"checksum mismatch for {tarball}; delete it and retry")
+        actual = _sha256(tarball)
+        if actual != cfg.trino_server_sha256:
+            raise RuntimeError(
+                f"checksum mismatch for {tarball}: SHA-256 {actual}, versions.env TRINO_SERVER_SHA256 "
+                f"{cfg.trino_server_sha256}. After changing TRINO_VERSION, set TRINO_SERVER_SHA256 to the "
+                "published checksum of that release; otherwise delete the file and retry.")
         # Unpacked whole with tar, then trimmed: the tarball stores jars as hard links across plugin
         # folders, so extracting only some folders breaks those links.
         log(f"unpacking, keeping bin, lib and plugins {', '.join(TRINO_PLUGINS)}")
