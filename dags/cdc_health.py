@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, task
 
-POSTGRES_CONN_ID = "postgres_app"
+from realtime_platform.config import POSTGRES_CONN_ID
 
 with DAG(
     dag_id="cdc_health",

@@ -18,12 +18,11 @@ from airflow.sdk import DAG, Asset, task
 from jinja2 import StrictUndefined
 
 from realtime_platform.airflow import quality
+from realtime_platform.config import DEFAULT_S3_BUCKET, POSTGRES_CONN_ID, TRINO_CONN_ID
 from realtime_platform.airflow.run_date import run_date
 from realtime_platform.airflow.views import build_order, discover
 
 DAG_FOLDER = Path(__file__).resolve().parent
-TRINO_CONN_ID = "trino_default"
-POSTGRES_CONN_ID = "postgres_app"
 
 with DAG(
     dag_id="create_views",
@@ -37,7 +36,7 @@ with DAG(
     tags=["trino", "views", "reports", "data-quality"],
     default_args={"owner": "platform", "retries": 2, "retry_delay": timedelta(minutes=1)},
     params={
-        "s3_bucket": os.environ.get("S3_BUCKET", "realtime-platform"),
+        "s3_bucket": os.environ.get("S3_BUCKET", DEFAULT_S3_BUCKET),
         "orders_window_days": quality.ORDERS_WINDOW_DAYS,
     },
     template_undefined=StrictUndefined,  # a missing value fails the render, not the SQL

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from airflow.sdk import DAG, Asset
 
 from realtime_platform.airflow.operators import TSumSummaryOperator
+from realtime_platform.config import DEFAULT_S3_BUCKET
 
 ORDERS_VIEW = Asset("hive.views.orders")  # updated by create_views' orders task
 
@@ -25,7 +26,7 @@ with DAG(
     max_active_runs=1,
     tags=["tsum", "summaries", "trino"],
     default_args={"owner": "platform", "retries": 2, "retry_delay": timedelta(minutes=1)},
-    params={"s3_bucket": os.environ.get("S3_BUCKET", "realtime-platform")},
+    params={"s3_bucket": os.environ.get("S3_BUCKET", DEFAULT_S3_BUCKET)},
 ):
     TSumSummaryOperator(
         task_id="summarize_orders",

@@ -7,14 +7,48 @@ name in upper case (e.g. ``TRINO_PORT=18080``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Names every part of the platform shares, defined once. The DAGs import them at parse time,
+# without building the settings (which need the secrets).
+TRINO_CONN_ID = "trino_default"  # Airflow connection to Trino
+POSTGRES_CONN_ID = "postgres_app"  # Airflow connection to the application database (read-only role)
+TRINO_USER = "platform"  # the user the platform's own Trino queries run as
+DEFAULT_S3_BUCKET = "realtime-platform"  # the warehouse bucket, unless S3_BUCKET says otherwise
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An HTTP service's address: what clients need instead of re-parsing URLs each time."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, url: str) -> Endpoint:
+        parts = urlparse(url)
+        if not parts.hostname:
+            raise ValueError(f"not a URL with a host: {url!r}")
+        scheme = parts.scheme or "http"
+        return cls(scheme, parts.hostname, parts.port or (443 if scheme == "https" else 80))
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def host_port(self) -> str:
+        return f"{self.host}:{self.port}"
 
 
 class PlatformSettings(BaseSettings):
@@ -75,7 +109,8 @@ class PlatformSettings(BaseSettings):
     superset_db_password: SecretStr = Field(..., description="Password of Superset's metadata database role.")
     superset_admin_password: SecretStr = Field(..., description="Password of the Superset UI user `admin`.")
     aws_region: str = "us-east-1"
-    s3_bucket: str = "realtime-platform"
+    s3_bucket: str = DEFAULT_S3_BUCKET
+    trino_user: str = Field(TRINO_USER, description="The user the platform's own Trino queries run as.")
     warehouse: Literal["local", "aws"] = Field(
         "local", description="Where Trino's `hive` catalog keeps its metadata and objects: `local` is "
         "Trino's file metastore in the local S3 stand-in (S3Proxy, kept on disk under .state/data/s3); "
@@ -107,8 +142,12 @@ class PlatformSettings(BaseSettings):
         return f"http://{self.bind_host}:{self.pinot_broker_port}"
 
     @property
+    def trino(self) -> Endpoint:
+        return Endpoint("http", self.bind_host, self.trino_port)
+
+    @property
     def trino_url(self) -> str:
-        return f"http://{self.bind_host}:{self.trino_port}"
+        return self.trino.url
 
     @property
     def object_store_url(self) -> str:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 import trino
 
 from realtime_platform.config import PlatformSettings
 
 
-def connect(cfg: PlatformSettings, user: str = "platform") -> trino.dbapi.Connection:
-    url = urlparse(cfg.trino_url)
-    return trino.dbapi.connect(host=url.hostname, port=url.port, user=user, http_scheme=url.scheme)
+def connect(cfg: PlatformSettings, user: str | None = None) -> trino.dbapi.Connection:
+    endpoint = cfg.trino
+    return trino.dbapi.connect(host=endpoint.host, port=endpoint.port, user=user or cfg.trino_user,
+                               http_scheme=endpoint.scheme)
 
 
 def query(cfg: PlatformSettings, sql: str) -> list[tuple]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from airflow.models import BaseOperator
 
 from realtime_platform.airflow.run_date import run_date as run_date_of
+from realtime_platform.config import TRINO_CONN_ID
 from realtime_platform.airflow.tsum_summary import SummarySpec, summarize_view
 
 
@@ -25,7 +26,7 @@ class TSumSummaryOperator(BaseOperator):
     template_fields = ("run_date", "bucket")
 
     def __init__(self, *, view: str, columns: Sequence[str], partition_column: str, partitions: int = 4,
-                 trino_conn_id: str = "trino_default", run_date: str | None = None,
+                 trino_conn_id: str = TRINO_CONN_ID, run_date: str | None = None,
                  bucket: str = "{{ params.s3_bucket }}", dask_scheduler: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.spec = SummarySpec(view, tuple(columns), partition_column, partitions)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timedelta, timezone
 
 from realtime_platform.airflow.key_buckets import KeySide, SqlSide, compare
+from realtime_platform.config import POSTGRES_CONN_ID, TRINO_CONN_ID
 
 # The orders view keeps the orders created in the ORDERS_WINDOW_DAYS days before the logical date:
 # [run date - ORDERS_WINDOW_DAYS, run date), in UTC. The DAG passes this number to orders.sql as a param.
@@ -208,8 +209,8 @@ def run_checks(ds: str, source_side: SideFactory, target_side: SideFactory,
     raise DataQualityError([results[c.name] for c in checks])
 
 
-def check_views(run_date: str, postgres_conn_id: str = "postgres_app",
-                trino_conn_id: str = "trino_default", attempts: int = 3,
+def check_views(run_date: str, postgres_conn_id: str = POSTGRES_CONN_ID,
+                trino_conn_id: str = TRINO_CONN_ID, attempts: int = 3,
                 wait_s: float = 20) -> dict[str, dict]:
     """The Airflow task: runs `run_checks` for the run date (YYYY-MM-DD) through the PostgreSQL
     and Trino hooks."""

@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import urlparse
 
-from realtime_platform.config import REPO_ROOT
+from realtime_platform.config import REPO_ROOT, TRINO_USER, Endpoint
 
 CATALOG_DIR = REPO_ROOT / "datahub"
 RECIPES_DIR = CATALOG_DIR / "recipes"
-TRINO_USER = "platform"
 # The order the runner (and `python -m realtime_platform.catalog run`) uses: terms and products
 # first, so that the datasets which name them are searchable together.
 RECIPE_ORDER = ("glossary", "data_products", "trino_pinot", "pinot", "trino_hive", "glue", "superset",
@@ -85,8 +83,7 @@ def catalog_environment(environ: Mapping[str, str] | None = None) -> dict[str, s
     env.setdefault("DATAHUB_AIRFLOW_LINEAGE_DIR", str(state / "airflow-lineage"))
     env.setdefault("TRINO_USER", TRINO_USER)
     if "TRINO_URL" in env and "TRINO_HOST_PORT" not in env:
-        url = urlparse(env["TRINO_URL"])
-        env["TRINO_HOST_PORT"] = f"{url.hostname}:{url.port or (443 if url.scheme == 'https' else 80)}"
+        env["TRINO_HOST_PORT"] = Endpoint.parse(env["TRINO_URL"]).host_port
     # DataHub 1.7's glue source ignores `aws_endpoint_url`; boto3 reads this variable itself.
     glue = env.get("GLUE_ENDPOINT_URL")
     if glue and "AWS_ENDPOINT_URL_GLUE" not in env:

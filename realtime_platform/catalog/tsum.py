@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import os
 from functools import lru_cache
-from urllib.parse import urlparse
+
+from realtime_platform.config import TRINO_USER, Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +23,12 @@ SUMMARIZED_VIEWS = {"hive.views.orders": "hive.summaries.orders_patterns"}
 def _trino_cursor():
     import trino
 
-    url = urlparse(os.environ.get("TRINO_URL", "http://127.0.0.1:8080"))
-    conn = trino.dbapi.connect(host=url.hostname, port=url.port or 8080, http_scheme=url.scheme,
-                               user=os.environ.get("TRINO_USER", "platform"))
+    if "TRINO_URL" not in os.environ:
+        raise RuntimeError("TRINO_URL is not set: the catalog reads TSum patterns from Trino there "
+                           "(the platform's settings provide it: PlatformSettings.service_environment)")
+    endpoint = Endpoint.parse(os.environ["TRINO_URL"])
+    conn = trino.dbapi.connect(host=endpoint.host, port=endpoint.port, http_scheme=endpoint.scheme,
+                               user=os.environ.get("TRINO_USER", TRINO_USER))
     return conn.cursor()
 
 

@@ -21,10 +21,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from realtime_platform.catalog.recipes import airflow_lineage_file
-from realtime_platform.config import REPO_ROOT, PlatformSettings
+from realtime_platform.config import POSTGRES_CONN_ID, REPO_ROOT, TRINO_CONN_ID, PlatformSettings
 from realtime_platform.local import health
 from realtime_platform.local.paths import StatePaths
 from realtime_platform.local.services import Service
@@ -39,9 +38,6 @@ START_TIMEOUT_S = 300  # the first start migrates the metadata database
 DB_NAME = "airflow"  # see postgres/init/020-airflow.sql
 DB_USER = "airflow"
 ADMIN_USER = "admin"
-TRINO_USER = "platform"
-TRINO_CONN_ID = "trino_default"
-POSTGRES_CONN_ID = "postgres_app"
 DATAHUB_CONN_ID = "datahub_file"
 
 
@@ -122,7 +118,7 @@ def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, s
     ap = airflow_paths(paths)
     host = cfg.bind_host
     url = airflow_url(cfg)
-    trino = urlparse(cfg.trino_url)
+    trino = cfg.trino
 
     def cat(path: Path) -> str:  # `*_CMD` options run this (split with shlex) when read
         return f"cat {shlex.quote(str(path))}"
@@ -164,7 +160,7 @@ def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, s
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(ap.logs),
         # Connections.
         f"AIRFLOW_CONN_{TRINO_CONN_ID.upper()}":
-            f"trino://{TRINO_USER}@{trino.hostname}:{trino.port}/?catalog=hive&protocol={trino.scheme}",
+            f"trino://{cfg.trino_user}@{trino.host_port}/?catalog=hive&protocol={trino.scheme}",
         f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}":
             f"postgresql://{DB_USER}@{host}:{cfg.postgres_port}/{cfg.postgres_db}",
         # [datahub]: DataHub's Airflow plugin records each task's lineage (SQL parsed by DataHub)

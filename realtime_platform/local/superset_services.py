@@ -25,7 +25,6 @@ import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import yaml
 
@@ -43,7 +42,6 @@ PYTHON_VERSION = "3.11"
 DB_NAME = "superset"  # see postgres/init/030-superset.sql
 DB_USER = "superset"
 ADMIN_USER = "admin"
-TRINO_USER = "platform"
 TRINO_CATALOG = "hive"
 
 SOURCE = REPO_ROOT / "superset"
@@ -106,8 +104,7 @@ def venv_bin(name: str) -> Path:
 
 
 def trino_sqlalchemy_uri(cfg: PlatformSettings) -> str:
-    trino = urlparse(cfg.trino_url)
-    return f"trino://{TRINO_USER}@{trino.hostname}:{trino.port}/{TRINO_CATALOG}"
+    return f"trino://{cfg.trino_user}@{cfg.trino.host_port}/{TRINO_CATALOG}"
 
 
 def metadata_uri(cfg: PlatformSettings) -> str:
