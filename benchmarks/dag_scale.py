@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 import psycopg
 
-from realtime_platform.airflow.api import AirflowClient
+from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.config import settings
 from realtime_platform.trino_client import connect
 

@@ -26,6 +26,12 @@ TRINO_USER = "platform"  # the user the platform's own Trino queries run as
 DEFAULT_S3_BUCKET = "realtime-platform"  # the warehouse bucket, unless S3_BUCKET says otherwise
 
 
+def airflow_lineage_file(datahub_state_dir: Path) -> Path:
+    """Where DataHub's Airflow plugin writes task lineage (Airflow connection `datahub_file`), for
+    the catalog to ingest: the Airflow side and the catalog side both find it here."""
+    return datahub_state_dir / "airflow-lineage.json"
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """An HTTP service's address: what clients need instead of re-parsing URLs each time."""

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from realtime_platform.config import REPO_ROOT, TRINO_USER, Endpoint
+from realtime_platform.config import REPO_ROOT, TRINO_USER, Endpoint, airflow_lineage_file
 
 CATALOG_DIR = REPO_ROOT / "datahub"
 RECIPES_DIR = CATALOG_DIR / "recipes"
@@ -21,11 +21,6 @@ RECIPES_DIR = CATALOG_DIR / "recipes"
 RECIPE_ORDER = ("glossary", "data_products", "trino_pinot", "pinot", "trino_hive", "glue", "superset",
                 "airflow_lineage")
 SUPERSET_USERNAME = "admin"  # the UI user realtime_platform.local.superset_services creates
-
-
-def airflow_lineage_file(datahub_state_dir: Path) -> Path:
-    """Where DataHub's Airflow plugin writes task lineage (Airflow connection `datahub_file`)."""
-    return datahub_state_dir / "airflow-lineage.json"
 
 
 def recipe_names() -> list[str]:

@@ -22,8 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from realtime_platform.catalog.recipes import airflow_lineage_file
-from realtime_platform.config import POSTGRES_CONN_ID, REPO_ROOT, TRINO_CONN_ID, PlatformSettings
+from realtime_platform.config import (POSTGRES_CONN_ID, REPO_ROOT, TRINO_CONN_ID, PlatformSettings,
+                                     airflow_lineage_file)
 from realtime_platform.local import health
 from realtime_platform.local.paths import StatePaths
 from realtime_platform.local.services import Service

@@ -22,7 +22,7 @@ from realtime_platform.airflow.quality import window
 from realtime_platform.airflow.reports import current_version
 from realtime_platform.local import airflow_services as af
 from realtime_platform.local.paths import state_paths
-from realtime_platform.airflow.api import AirflowClient
+from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.trino_client import query
 
 pytestmark = pytest.mark.live

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from realtime_platform import cdc_health
-from realtime_platform.airflow.api import AirflowClient
+from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.trino_client import query
 
 pytestmark = pytest.mark.live

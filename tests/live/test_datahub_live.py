@@ -29,7 +29,7 @@ CREATE_ORDERS_VIEW_JOB = "urn:li:dataJob:(urn:li:dataFlow:(airflow,create_views,
 
 
 def run_dag(cfg, dag_id: str) -> None:
-    from realtime_platform.airflow.api import AirflowClient
+    from realtime_platform.local.airflow_client import AirflowClient
 
     client = AirflowClient(cfg, dag_id)
     client.wait_until_known()
@@ -160,7 +160,7 @@ def test_search_for_order_finds_views_term_product_and_dashboard(catalog, supers
 
 
 def test_datahub_ingestion_dag_runs_through_airflow(bootstrapped, catalog):  # catalog: create_views ran
-    from realtime_platform.airflow.api import AirflowClient
+    from realtime_platform.local.airflow_client import AirflowClient
 
     client = AirflowClient(bootstrapped, "datahub_ingestion")
     client.wait_until_known()

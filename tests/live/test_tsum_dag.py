@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import pytest
 
-from realtime_platform.airflow.api import AirflowClient
+from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.trino_client import query
 from tests.tsum.reference import (ReferenceFailure, ReferenceRunner, canonical, encoded, possible_results,
                                   run_references)

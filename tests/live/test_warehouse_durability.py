@@ -35,7 +35,7 @@ SUMMARY = "hive.summaries.orders_patterns"
 
 
 def run_dag(cfg, dag_id: str) -> None:
-    from realtime_platform.airflow.api import AirflowClient
+    from realtime_platform.local.airflow_client import AirflowClient
 
     client = AirflowClient(cfg, dag_id)
     client.wait_until_known()
