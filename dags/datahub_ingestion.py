@@ -14,9 +14,11 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, Asset, task
 
-# Updated by tsum_summaries once the patterns of the rebuilt view are stored, so the catalog
-# always attaches the latest ones.
-ORDERS_PATTERNS = Asset("hive.summaries.orders_patterns")
+from realtime_platform.streams import streams
+
+# Updated by tsum_summaries once the patterns of the rebuilt views are stored, so the catalog
+# always attaches the latest ones (one patterns table per stream manifest with `summarize:`).
+PATTERNS = [Asset(s.patterns_table) for s in streams() if s.summarize]
 # Fixed here (parsing must not read the recipes folder or import DataHub); a unit test checks it
 # equals realtime_platform.catalog.recipes.recipe_names().
 RECIPES = ("glossary", "data_products", "trino_pinot", "pinot", "trino_hive", "glue", "superset",
@@ -26,7 +28,7 @@ with DAG(
     dag_id="datahub_ingestion",
     description="DataHub catalog (views, Pinot tables, Glue, glossary, data products, dashboards, task lineage)",
     doc_md=__doc__,
-    schedule=[ORDERS_PATTERNS],
+    schedule=PATTERNS,
     start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=1,

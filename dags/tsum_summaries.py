@@ -1,7 +1,8 @@
 """tsum_summaries: TSum patterns of the views, computed after create_views has rebuilt them.
 
-Triggered by the `hive.views.orders` asset that create_views' `orders` task updates. The logic
-lives in realtime_platform.airflow (operators, tsum_summary); this file only wires it.
+One task per stream whose manifest has `summarize:` (dags/sql/views/<name>.yml, read by
+realtime_platform/streams.py), triggered when create_views updates any of those views' assets.
+The logic lives in realtime_platform.airflow (operators, tsum_summary); this file only wires it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from airflow.sdk import DAG, Asset
 
 from realtime_platform.airflow.operators import TSumSummaryOperator
 from realtime_platform.config import DEFAULT_S3_BUCKET
+from realtime_platform.streams import streams
 
-ORDERS_VIEW = Asset("hive.views.orders")  # updated by create_views' orders task
+SUMMARIZED = [s for s in streams() if s.summarize]
 
 with DAG(
     dag_id="tsum_summaries",
     description="TSum table summaries of the Trino views, stored in hive.summaries",
     doc_md=__doc__,
-    schedule=[ORDERS_VIEW],
+    # Every summarized view's asset (create_views' view tasks update them all on each run): one
+    # run once they are all rebuilt.
+    schedule=[Asset(s.view) for s in SUMMARIZED],
     start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=1,
@@ -28,11 +32,12 @@ with DAG(
     default_args={"owner": "platform", "retries": 2, "retry_delay": timedelta(minutes=1)},
     params={"s3_bucket": os.environ.get("S3_BUCKET", DEFAULT_S3_BUCKET)},
 ):
-    TSumSummaryOperator(
-        task_id="summarize_orders",
-        view="hive.views.orders",
-        columns=["status", "channel", "country"],
-        partition_column="order_id",
-        partitions=4,
-        outlets=[Asset("hive.summaries.orders_patterns")],  # triggers datahub_ingestion
-    )
+    for stream in SUMMARIZED:
+        TSumSummaryOperator(
+            task_id=f"summarize_{stream.name}",
+            view=stream.view,
+            columns=stream.summarize.columns,
+            partition_column=stream.summarize.partition_column,
+            partitions=stream.summarize.partitions,
+            outlets=[Asset(stream.patterns_table)],  # triggers datahub_ingestion
+        )

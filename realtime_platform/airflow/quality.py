@@ -45,11 +45,12 @@ class ViewCheck:
     source_filter: str = ""  # PostgreSQL condition; may use %(window_start)s and %(window_end)s
 
 
-CHECKS: tuple[ViewCheck, ...] = (
-    ViewCheck("person", "public.person", "hive.views.person", ("id", "customer_id")),
-    ViewCheck("orders", "public.orders", "hive.views.orders", ("order_id",),
-              source_filter="created_at >= %(window_start)s AND created_at < %(window_end)s"),
-)
+def view_checks() -> tuple[ViewCheck, ...]:
+    """One check per stream manifest (dags/sql/views/<name>.yml; realtime_platform/streams.py)."""
+    from realtime_platform.streams import streams
+
+    return tuple(ViewCheck(s.name, s.source_table, s.view, tuple(s.key), source_filter=s.source_filter)
+                 for s in streams())
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def sql_sides(fetch_source: Callable[[str, Mapping], list],
 
 
 def run_checks(ds: str, source_side: SideFactory, target_side: SideFactory,
-               checks: Sequence[ViewCheck] = CHECKS, attempts: int = 3, wait_s: float = 20,
+               checks: Sequence[ViewCheck] | None = None, attempts: int = 3, wait_s: float = 20,
                sleep: Callable[[float], None] = time.sleep,
                log: Callable[[str], None] = print) -> list[Reconciliation]:
     """Reconciles every check; re-checks the failing ones up to `attempts` times in all.
@@ -187,6 +188,7 @@ def run_checks(ds: str, source_side: SideFactory, target_side: SideFactory,
     """
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
+    checks = view_checks() if checks is None else checks
     window_start, window_end = window(ds)
     # Naive UTC values: public.orders.created_at is a TIMESTAMP holding UTC, and a naive parameter
     # compares with it as is (an aware one would be converted through the session's time zone).
@@ -227,5 +229,5 @@ def check_views(run_date: str, postgres_conn_id: str = POSTGRES_CONN_ID,
     return {r.name: r.as_dict() for r in results}
 
 
-def checked_views(checks: Sequence[ViewCheck] = CHECKS) -> list[str]:
-    return [check.name for check in checks]
+def checked_views(checks: Sequence[ViewCheck] | None = None) -> list[str]:
+    return [check.name for check in (view_checks() if checks is None else checks)]

@@ -16,8 +16,13 @@ from realtime_platform.config import TRINO_USER, Endpoint
 
 log = logging.getLogger(__name__)
 
-# dataset name in Trino → its TSum patterns table (realtime_platform.airflow.tsum_summary names it)
-SUMMARIZED_VIEWS = {"hive.views.orders": "hive.summaries.orders_patterns"}
+
+def summarized_views() -> dict[str, str]:
+    """Dataset name in Trino → its TSum patterns table, for the streams whose manifest asks for
+    a summary (realtime_platform/streams.py; the tsum_summaries DAG writes those tables)."""
+    from realtime_platform.streams import streams
+
+    return {s.view: s.patterns_table for s in streams() if s.summarize}
 
 
 def _trino_cursor():
@@ -65,7 +70,7 @@ def pattern_properties(table: str, run_date: str | None, rows: list[dict]) -> di
 
 @lru_cache(maxsize=None)
 def properties_for(view: str) -> tuple[tuple[str, str], ...]:
-    table = SUMMARIZED_VIEWS[view]
+    table = summarized_views()[view]
     try:
         run_date, rows = latest_patterns(table)
     except Exception as exc:  # no summaries yet (table missing): the catalog is still useful
@@ -99,6 +104,6 @@ class LatestTSumPatterns(_Base):  # type: ignore[misc,valid-type]
 
     def get_properties_to_add(self, entity_urn: str) -> dict[str, str]:
         name = _dataset_name(entity_urn)
-        if name not in SUMMARIZED_VIEWS:
+        if name not in summarized_views():
             return {}
         return dict(properties_for(name))

@@ -56,7 +56,7 @@ def test_rows_held_back_by_a_paused_connector_are_found_in_a_few_buckets(bootstr
     cfg = bootstrapped
     pg, fetch_postgres, fetch_trino = sides(cfg)
     source_side, target_side = quality.sql_sides(fetch_postgres, fetch_trino)
-    [person] = [c for c in quality.CHECKS if c.name == "person"]
+    [person] = [c for c in quality.view_checks() if c.name == "person"]
     day = (date.today() + timedelta(days=1)).isoformat()
     pg.execute("DELETE FROM person WHERE name LIKE 'quality probe %'")  # left by an interrupted run
     quality.run_checks(day, source_side, target_side, checks=[person], attempts=20, wait_s=5, log=print)

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from realtime_platform.airflow.quality import (CHECKS, DataQualityError, ViewCheck, reconcile,
-                                               run_checks, sql_sides, window)
+from realtime_platform.airflow.quality import (DataQualityError, ViewCheck, reconcile, run_checks,
+                                               sql_sides, view_checks, window)
 from tests.unit.memory_side import MemorySide
 
 
@@ -67,7 +67,7 @@ class FakeSources:
         return MemorySide("postgres", self.source[check.name])
 
     def target_side(self, check: ViewCheck, params: dict) -> MemorySide:
-        answer = self.target[min(self.target_calls // len(CHECKS), len(self.target) - 1)]
+        answer = self.target[min(self.target_calls // len(view_checks()), len(self.target) - 1)]
         self.target_calls += 1
         return MemorySide("trino", answer[check.name])
 
@@ -75,7 +75,7 @@ class FakeSources:
 def test_orders_window_is_applied_to_postgres_as_naive_utc():
     fake = FakeSources({"person": [(1, 1)], "orders": [(5,)]}, [{"person": [(1, 1)], "orders": [(5,)]}])
     run_checks("2026-11-27", fake.source_side, fake.target_side, log=lambda _: None)
-    [orders] = [c for c in CHECKS if c.name == "orders"]
+    [orders] = [c for c in view_checks() if c.name == "orders"]
     assert orders.source_filter == "created_at >= %(window_start)s AND created_at < %(window_end)s"
     assert fake.params["orders"] == {"window_start": datetime(2025, 11, 27), "window_end": datetime(2026, 11, 27)}
     postgres, _ = sql_sides(lambda sql, params: [], lambda sql, params: [])
@@ -105,7 +105,7 @@ def test_a_lasting_mismatch_fails_with_the_numbers():
     assert "key buckets compared" in message and "keys fetched" in message
     assert "orders" not in message  # only the failing view is named
     assert len(sleeps) == 2
-    assert [r.ok for r in failure.value.results] == [False, True]
+    assert {r.name: r.ok for r in failure.value.results} == {"person": False, "orders": True}
 
 
 def test_attempts_must_be_positive():
