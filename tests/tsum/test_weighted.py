@@ -26,14 +26,7 @@ from hypothesis import strategies as st
 from realtime_platform.tsum import summarize, summarize_weighted
 from realtime_platform.tsum.emulation import as_dask_sees
 from tests.tsum.conftest import PROPERTY_STATS
-from tests.tsum.reference import (
-    ReferenceFailure,
-    canonical,
-    encoded,
-    possible_results,
-    reference_job_estimate,
-    run_references,
-)
+from tests.tsum import reference as ref
 from tests.tsum.test_property_reference import tables
 
 HYPOTHESIS_SEED = int(os.environ.get("TSUM_HYPOTHESIS_SEED", "20261127"))
@@ -100,19 +93,19 @@ def test_weighted_matches_reference_where_order_does_not_matter(reference_runner
     rng = random.Random(order_seed)
     orders = [df.sample(frac=1, random_state=rng.randrange(2**32)).reset_index(drop=True)
               for _ in range(ORDERS_TRIED)]
-    assume(reference_job_estimate(encoded(orders[0])) <= JOB_BUDGET)
+    assume(ref.reference_job_estimate(ref.encoded(orders[0])) <= JOB_BUDGET)
     outcomes = set()
     for frame in orders:
-        outcomes |= possible_results(encoded(frame))
+        outcomes |= ref.possible_results(ref.encoded(frame))
     if len(outcomes) > 1:
         PROPERTY_STATS["weighted vs reference: skipped, order or ties matter"] += 1
         assume(False)
-    ours = canonical(summarize_weighted(grouped(df), weight="count"))
-    replies = run_references(reference_runners, orders[0])
-    compared = [r for r in replies if not isinstance(r, ReferenceFailure)]
+    ours = ref.canonical(summarize_weighted(grouped(df), weight="count"))
+    replies = ref.run_references(reference_runners, orders[0])
+    compared = [r for r in replies if not isinstance(r, ref.ReferenceFailure)]
     assert compared, f"the reference raised: {replies}"
     for reply in compared:
-        assert canonical(reply) == ours
+        assert ref.canonical(reply) == ours
     PROPERTY_STATS["weighted vs reference: examples"] += 1
 
 
