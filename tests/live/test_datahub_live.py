@@ -146,7 +146,8 @@ def test_latest_tsum_patterns_are_attached_to_the_orders_view(catalog, bootstrap
     from realtime_platform.catalog import tsum
 
     props = runner.get(ORDERS, environ=catalog)["datasetProperties"]["customProperties"]
-    with runner.patched_environ(catalog):  # TRINO_URL, as the catalog's resolver gets it
+    # TRINO_URL and the rest of the platform's settings, as the catalog's resolver gets them
+    with runner.patched_environ(recipes.catalog_environment(catalog)):
         run_date, rows = tsum.latest_patterns("hive.summaries.orders_patterns")
     assert rows, "the catalog fixture ran tsum_summaries, so patterns must exist"
     assert props["tsum.run_date"] == run_date
