@@ -1,5 +1,6 @@
--- Debezium's least-privilege role: it may log in, stream logical replication and read the
--- captured tables (for the initial snapshot). It owns nothing and is not a superuser.
+-- Debezium's least-privilege role: it may log in and stream logical replication. It owns nothing
+-- and is not a superuser. Each stream's own file (1NN-<stream>.sql, applied after this one) grants
+-- it read access to its table, for the initial snapshot, and creates the stream's publication.
 -- The password is read from the environment of psql (DEBEZIUM_PASSWORD), never from this file.
 \getenv debezium_password DEBEZIUM_PASSWORD
 \getenv debezium_user DEBEZIUM_USER
@@ -11,7 +12,6 @@ SELECT format('ALTER ROLE %I WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCRE
 
 SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), :'debezium_user') \gexec
 SELECT format('GRANT USAGE ON SCHEMA public TO %I', :'debezium_user') \gexec
-SELECT format('GRANT SELECT ON public.person, public.orders TO %I', :'debezium_user') \gexec
 
 -- Heartbeats write here, so the replication slot advances even when captured tables are quiet
 -- (otherwise the slot would pin WAL produced by other activity).
@@ -22,10 +22,3 @@ CREATE TABLE IF NOT EXISTS debezium.heartbeat (
 );
 SELECT format('GRANT USAGE ON SCHEMA debezium TO %I', :'debezium_user') \gexec
 SELECT format('GRANT SELECT, INSERT, UPDATE ON debezium.heartbeat TO %I', :'debezium_user') \gexec
-
--- Publications are created here (publication.autocreate.mode=disabled), because creating one
--- needs table ownership that Debezium's role must not have.
-SELECT 'CREATE PUBLICATION dbz_person FOR TABLE public.person, debezium.heartbeat'
-WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'dbz_person') \gexec
-SELECT 'CREATE PUBLICATION dbz_orders FOR TABLE public.orders, debezium.heartbeat'
-WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'dbz_orders') \gexec

@@ -6,7 +6,7 @@ missing from the view, extra rows in the view, and keys present more than once o
 Each engine aggregates its keys by bucket; only the buckets that differ are fetched key by key
 (realtime_platform.airflow.key_buckets), so the task's time and memory do not follow the tables.
 The orders view covers a window of days before the run's logical date; the same window is applied
-to PostgreSQL (`created_at` is a TIMESTAMP holding UTC there, see postgres/init/003-orders.sql,
+to PostgreSQL (`created_at` is a TIMESTAMP holding UTC there, see postgres/init/101-orders.sql,
 and epoch milliseconds in Pinot).
 
 CDC is eventually consistent: a mismatch is checked again a few times before the task fails,

@@ -167,7 +167,8 @@ def read_grouped(spec: SummarySpec, run_sql: RunSql, dask_scheduler: str | None 
             [rows] = run_sql([sql])
         except Exception as error:
             raise RuntimeError(f"{spec.view}: the grouped pass failed: {error} (SQL: {sql})") from error
-        return pd.DataFrame.from_records(rows, columns=[*spec.columns, WEIGHT])
+        frame = pd.DataFrame.from_records(rows, columns=[*spec.columns, WEIGHT])
+        return frame.astype({WEIGHT: "int64"})  # also when no row came back (an empty view)
 
     [[(low, high)]] = run_sql([spec.bounds_query()])
     queries = spec.grouped_queries(low, high)

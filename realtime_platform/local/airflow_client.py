@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import requests
@@ -50,6 +52,38 @@ class AirflowClient:
             if time.monotonic() > deadline:
                 raise AirflowError(f"DAG {self.dag_id} not known to Airflow after {timeout_s:.0f}s")
             time.sleep(3)
+
+    def task_ids(self) -> set[str]:
+        return {t["task_id"] for t in self._ok(self.call("GET", f"/dags/{self.dag_id}/tasks"))["tasks"]}
+
+    def reparse(self) -> None:
+        """Asks the dag-processor to parse the DAG's file now, not at its next interval."""
+        token = self._ok(self.call("GET", f"/dags/{self.dag_id}/details"))["file_token"]
+        response = self.call("PUT", f"/parseDagFile/{token}")
+        if response.status_code not in (200, 201):
+            raise AirflowError(f"reparse of {self.dag_id} refused: {response.status_code} {response.text}")
+
+    def wait_for_task_ids(self, condition: Callable[[set[str]], bool], what: str,
+                          timeout_s: float = 300) -> set[str]:
+        """Reparses the DAG and waits until its task ids satisfy `condition` (e.g. after a
+        view or manifest was added to or removed from the DAG folder)."""
+        self.reparse()
+        deadline = time.monotonic() + timeout_s
+        while not condition(task_ids := self.task_ids()):
+            if time.monotonic() > deadline:
+                raise AirflowError(f"{self.dag_id}: {what} not seen after {timeout_s:.0f}s; tasks {sorted(task_ids)}")
+            time.sleep(3)
+        return task_ids
+
+    def is_paused(self) -> bool:
+        return self._ok(self.call("GET", f"/dags/{self.dag_id}"))["is_paused"]
+
+    def return_value(self, run_id: str, task_id: str):
+        """What the task returned (its `return_value` XCom), as JSON."""
+        entry = self._ok(self.call(
+            "GET", f"/dags/{self.dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"))
+        value = entry["value"]
+        return json.loads(value) if isinstance(value, str) else value
 
     def set_paused(self, paused: bool) -> None:
         result = self._ok(self.call("PATCH", f"/dags/{self.dag_id}", json={"is_paused": paused}))

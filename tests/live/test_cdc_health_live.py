@@ -13,11 +13,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import requests
 
 from realtime_platform import cdc_health
 from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.trino_client import query
+from tests.live.connectors import paused
 
 pytestmark = pytest.mark.live
 
@@ -30,10 +30,6 @@ def slot(cfg) -> cdc_health.SlotLag:
     with psycopg.connect(cfg.postgres_dsn()) as conn:
         slots = cdc_health.slot_lags(conn.execute(cdc_health.SLOT_LAG_SQL).fetchall())
     return next(s for s in slots if s.name == SLOT)
-
-
-def connector_state(cfg) -> str:
-    return requests.get(f"{cfg.connect_url}/connectors/person/status", timeout=10).json()["connector"]["state"]
 
 
 def wait(what: str, condition, timeout_s: float = 300) -> None:
@@ -49,9 +45,7 @@ def test_a_lagging_slot_fails_status_and_the_dag_then_recovers_with_no_row_lost(
     client.wait_until_known()
     client.wait_idle()
     client.set_paused(False)
-    requests.put(f"{cfg.connect_url}/connectors/person/pause", timeout=10).raise_for_status()
-    try:
-        wait("connector paused", lambda: connector_state(cfg) == "PAUSED", 60)
+    with paused(cfg.connect_url, "person"):
         with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
             conn.execute("INSERT INTO person (customer_id, name) "
                          f"SELECT g % 100, 'slot lag ' || g FROM generate_series(1, {ROWS}) AS g")
@@ -68,8 +62,6 @@ def test_a_lagging_slot_fails_status_and_the_dag_then_recovers_with_no_row_lost(
         assert state == "failed" and tasks["check_cdc"] == "failed", tasks
         log = client.call("GET", f"/dags/cdc_health/dagRuns/{run_id}/taskInstances/check_cdc/logs/1").text
         assert SLOT in log and "MiB of WAL" in log, log[-3000:]
-    finally:
-        requests.put(f"{cfg.connect_url}/connectors/person/resume", timeout=10).raise_for_status()
 
     wait("slot drained", lambda: slot(cfg).lag_bytes < LIMIT, 300)
     wait("every row in Trino", lambda: query(

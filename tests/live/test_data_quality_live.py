@@ -4,16 +4,15 @@ buckets they fall in; after the connector resumes, the views reconcile again."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import psycopg
 import pytest
-import requests
 
 from realtime_platform.airflow import quality
 from realtime_platform.airflow.key_buckets import REFINE_ABOVE, hash_sql, key_hash
 from realtime_platform.trino_client import connect
+from tests.live.connectors import paused
 
 pytestmark = pytest.mark.live
 
@@ -48,10 +47,6 @@ def test_both_engines_hash_keys_as_python_does(bootstrapped):
     pg.close()
 
 
-def connector_state(cfg) -> str:
-    return requests.get(f"{cfg.connect_url}/connectors/person/status", timeout=10).json()["connector"]["state"]
-
-
 def test_rows_held_back_by_a_paused_connector_are_found_in_a_few_buckets(bootstrapped):
     cfg = bootstrapped
     pg, fetch_postgres, fetch_trino = sides(cfg)
@@ -60,12 +55,7 @@ def test_rows_held_back_by_a_paused_connector_are_found_in_a_few_buckets(bootstr
     day = (date.today() + timedelta(days=1)).isoformat()
     pg.execute("DELETE FROM person WHERE name LIKE 'quality probe %'")  # left by an interrupted run
     quality.run_checks(day, source_side, target_side, checks=[person], attempts=20, wait_s=5, log=print)
-    requests.put(f"{cfg.connect_url}/connectors/person/pause", timeout=10).raise_for_status()
-    try:
-        deadline = time.monotonic() + 60
-        while connector_state(cfg) != "PAUSED":
-            assert time.monotonic() < deadline, "connector not paused"
-            time.sleep(1)
+    with paused(cfg.connect_url, "person"):
         pg.execute("INSERT INTO person (customer_id, name) "
                    f"SELECT g % 7, 'quality probe ' || g FROM generate_series(1, {ROWS}) AS g")
         with pytest.raises(quality.DataQualityError) as failure:
@@ -77,8 +67,6 @@ def test_rows_held_back_by_a_paused_connector_are_found_in_a_few_buckets(bootstr
         assert 1 <= result.buckets_differing <= 3
         # Each side fetches the held-back rows plus at most a refined bucket's worth of others.
         assert result.keys_fetched <= 2 * (ROWS + REFINE_ABOVE), "fetched more than the differing buckets"
-    finally:
-        requests.put(f"{cfg.connect_url}/connectors/person/resume", timeout=10).raise_for_status()
     try:
         [result] = quality.run_checks(day, source_side, target_side, checks=[person], attempts=10,
                                       wait_s=5, log=print)

@@ -22,8 +22,10 @@ GROUPS = {  # key range -> grouped rows
 class ScriptedTrino:
     """Answers the statements summarize_view sends; records every statement, per connection."""
 
-    def __init__(self, columns=COLUMNS, fail_on: str | None = None, fail_once: bool = False):
+    def __init__(self, columns=COLUMNS, fail_on: str | None = None, fail_once: bool = False,
+                 empty: bool = False):
         self.columns, self.fail_on, self.fail_once, self.connections = columns, fail_on, fail_once, []
+        self.empty = empty  # the view has no rows: min/max are NULL, GROUP BY returns nothing
         self.stored = [(1, '{"status": "old"}', 7, 50.0, 0.0, 10, datetime.date(2026, 11, 29))]
 
     def __call__(self, statements):
@@ -40,7 +42,9 @@ class ScriptedTrino:
         if "information_schema.columns" in sql:
             return self.columns
         if sql.startswith("SELECT min(order_id)"):
-            return [(1, 100)]
+            return [(None, None)] if self.empty else [(1, 100)]
+        if "GROUP BY" in sql and self.empty:
+            return []
         if "GROUP BY" in sql:
             return next(rows for key, rows in GROUPS.items() if re.search(rf"WHERE {key} ", sql))
         return []
@@ -60,6 +64,14 @@ def test_summary_is_computed_from_the_grouped_rows_and_written_in_one_statement(
     delete, insert = [s for s in trino.writes if not s.startswith("CREATE")]
     assert delete == "DELETE FROM hive.summaries.orders_patterns WHERE run_date = DATE '2026-11-29'"
     assert json.loads(insert.split("'")[1]) == {"channel": "web", "status": "paid"}
+
+
+def test_an_empty_view_stores_no_patterns_for_the_date():
+    trino = ScriptedTrino(empty=True)
+    report = summarize_view(SPEC, "2026-11-29", "bucket", trino)
+    assert (report["rows"], report["distinct_rows"], report["patterns"]) == (0, 0, [])
+    assert [s for s in trino.writes if not s.startswith("CREATE")] == [
+        "DELETE FROM hive.summaries.orders_patterns WHERE run_date = DATE '2026-11-29'"]
 
 
 def test_a_failed_insert_puts_the_dates_earlier_rows_back():

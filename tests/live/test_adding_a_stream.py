@@ -1,0 +1,240 @@
+"""Adding a stream touches only its own files (docs/adding-a-stream.md).
+
+The `shipments` stream of tests/live/fixtures/shipments (DDL, connector, Pinot schema and table,
+view SQL, manifest) is copied into the repository, then applied as a user would: postgres/init,
+`scripts/bootstrap.sh`, the DAGs. Inserts, updates and deletes reach Trino; `create_views` checks
+the view against PostgreSQL, `tsum_summaries` summarizes it, and the catalog recipes describe it
+with its lineage. Then the stream is removed again (files, connector and its offsets, slot,
+publication, Pinot table, topic, views, tables) and the stack must look as it did before.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+from confluent_kafka.admin import AdminClient
+
+from realtime_platform.catalog import recipes, runner
+from realtime_platform.config import REPO_ROOT
+from realtime_platform.local.airflow_client import AirflowClient
+from realtime_platform.local.services import run_postgres_init
+from realtime_platform.trino_client import query
+from tests.live.conftest import run_bootstrap
+from tests.live.connectors import wait_for_state
+
+pytestmark = pytest.mark.live
+
+FIXTURE = Path(__file__).parent / "fixtures" / "shipments"
+NAME = "shipments"
+CONNECTOR = json.loads((FIXTURE / "debezium" / "shipments.json").read_text())["config"]
+SLOT, PUBLICATION = CONNECTOR["slot.name"], CONNECTOR["publication.name"]
+TOPICS = ["shipments", f"__debezium-heartbeat.{CONNECTOR['topic.prefix']}"]  # its table's, its heartbeats'
+VIEW = "hive.views.shipments"
+PATTERNS = "hive.summaries.shipments_patterns"
+CARRIERS, STATUSES, COUNTRIES = ("dhl", "ups", "gls"), ("created", "in_transit", "delivered"), ("DE", "FR")
+
+
+def fixture_files() -> list[Path]:
+    """The stream's files, as paths relative to the repository."""
+    return sorted(p.relative_to(FIXTURE) for p in FIXTURE.rglob("*") if p.is_file())
+
+
+def wait(what: str, condition, timeout_s: float = 300, every_s: float = 2):
+    deadline = time.monotonic() + timeout_s
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"{what} not reached after {timeout_s:.0f}s"
+        time.sleep(every_s)
+    return result
+
+
+def stack_snapshot(cfg) -> dict[str, list]:
+    """What adding a stream changes, service by service."""
+    with psycopg.connect(cfg.postgres_dsn()) as pg:
+        def names(sql: str) -> list:
+            return sorted(r[0] for r in pg.execute(sql).fetchall())
+
+        postgres = {
+            "postgres tables": names("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"),
+            "publications": names("SELECT pubname FROM pg_publication"),
+            "replication slots": names("SELECT slot_name FROM pg_replication_slots"),
+        }
+    pinot = cfg.pinot_controller_url
+    topics = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap}).list_topics(timeout=10).topics
+    return {
+        **postgres,
+        "connectors": sorted(requests.get(f"{cfg.connect_url}/connectors", timeout=10).json()),
+        "pinot tables": sorted(requests.get(f"{pinot}/tables", timeout=10).json()["tables"]),
+        "pinot schemas": sorted(requests.get(f"{pinot}/schemas", timeout=10).json()),
+        "kafka topics": sorted(topics),
+        # The DAG runs of the test also refresh the other streams' reports and patterns.
+        "hive tables": sorted(f"{schema}.{table}" for schema, table in query(
+            cfg, "SELECT table_schema, table_name FROM hive.information_schema.tables "
+                 "WHERE table_schema IN ('views', 'summaries')")),
+        "repository files": [str(p) for p in fixture_files() if (REPO_ROOT / p).exists()],
+    }
+
+
+def remove_stream(cfg) -> None:
+    """Takes the stream out of every service and the repository; each step is idempotent."""
+    connector = f"{cfg.connect_url}/connectors/{NAME}"
+    if requests.get(connector, timeout=10).ok:
+        # Stop, then forget its source offsets: a later connector of the same name must snapshot
+        # the new table, not resume at an LSN of the slot dropped below.
+        requests.put(f"{connector}/stop", timeout=10).raise_for_status()
+        wait_for_state(cfg.connect_url, NAME, "STOPPED", require_tasks=False)
+        requests.delete(f"{connector}/offsets", timeout=30).raise_for_status()
+        requests.delete(connector, timeout=10).raise_for_status()
+    pinot = cfg.pinot_controller_url
+    if NAME in requests.get(f"{pinot}/tables", timeout=10).json()["tables"]:
+        requests.delete(f"{pinot}/tables/{NAME}", params={"type": "realtime"}, timeout=60).raise_for_status()
+    if NAME in requests.get(f"{pinot}/schemas", timeout=10).json():
+        requests.delete(f"{pinot}/schemas/{NAME}", timeout=30).raise_for_status()
+    # Until the server has dropped its consuming segment, its consumer would create the topic again
+    # (Kafka's auto.create.topics.enable).
+    wait("Pinot's servers dropped the table", lambda: not requests.get(
+        f"{pinot}/tables/{NAME}/externalview", timeout=10).ok, 120)
+    admin = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap})
+    if topics := [t for t in TOPICS if t in admin.list_topics(timeout=10).topics]:
+        for future in admin.delete_topics(topics).values():
+            future.result(timeout=60)
+        wait("topics deleted", lambda: not set(TOPICS) & set(admin.list_topics(timeout=10).topics), 60)
+    query(cfg, f"DROP VIEW IF EXISTS {VIEW}")
+    query(cfg, f"DROP TABLE IF EXISTS {PATTERNS}")
+    with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+        # The walsender of a deleted connector lets go of its slot within a moment.
+        wait("replication slot released", lambda: not pg.execute(
+            "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s AND active", (SLOT,)).fetchone(), 60)
+        pg.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
+                   (SLOT,))
+        pg.execute(f"DROP PUBLICATION IF EXISTS {PUBLICATION}")
+        pg.execute("DROP TABLE IF EXISTS public.shipments")
+    for relative in fixture_files():
+        (REPO_ROOT / relative).unlink(missing_ok=True)
+    for folder in {(REPO_ROOT / p).parent for p in fixture_files()}:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # the stream's own Pinot folder
+
+
+def source_rows(cfg) -> set[tuple]:
+    with psycopg.connect(cfg.postgres_dsn()) as pg:
+        return set(pg.execute("SELECT shipment_id, order_id, carrier, status, country FROM public.shipments"))
+
+
+def view_rows(cfg) -> set[tuple]:
+    return set(map(tuple, query(cfg, f"SELECT shipment_id, order_id, carrier, status, country FROM {VIEW}")))
+
+
+def run(client: AirflowClient) -> dict[str, str]:
+    client.wait_idle()
+    state, tasks = client.wait_for_run(client.trigger())
+    assert state == "success", f"{client.dag_id}: {tasks}"
+    return tasks
+
+
+@pytest.fixture
+def clean_stack(bootstrapped):
+    cfg = bootstrapped
+    remove_stream(cfg)  # what an interrupted run may have left
+    before = stack_snapshot(cfg)
+    assert not before["repository files"]
+    yield cfg, before
+    remove_stream(cfg)
+    for dag_id, gone in (("create_views", NAME), ("tsum_summaries", f"summarize_{NAME}")):
+        AirflowClient(cfg, dag_id).wait_for_task_ids(lambda ids: gone not in ids, f"task {gone} gone")
+    after = stack_snapshot(cfg)
+    tables_before, tables_after = set(before.pop("hive tables")), set(after.pop("hive tables"))
+    changed = {what: {"added": sorted(set(after[what]) - set(before[what])),
+                      "gone": sorted(set(before[what]) - set(after[what]))}
+               for what in before if after[what] != before[what]}
+    assert not changed, f"removing the stream left the stack changed: {changed}"
+    assert tables_before <= tables_after, f"lost: {tables_before - tables_after}"
+    assert not [t for t in tables_after if NAME in t], tables_after
+
+
+def test_a_stream_added_from_its_own_files_flows_is_checked_summarized_catalogued_and_removed(
+        clean_stack, tmp_path):
+    cfg, before = clean_stack
+    views, summaries = AirflowClient(cfg, "create_views"), AirflowClient(cfg, "tsum_summaries")
+    catalog_dag = AirflowClient(cfg, "datahub_ingestion")  # its catalog must not keep the stream
+    for client in (views, summaries, catalog_dag):
+        client.wait_until_known()
+    catalog_was_paused = catalog_dag.is_paused()
+    catalog_dag.wait_idle()
+    catalog_dag.set_paused(True)
+    try:
+        added = []
+        for relative in fixture_files():
+            assert not (REPO_ROOT / relative).exists(), f"{relative} would be overwritten"
+            (REPO_ROOT / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(FIXTURE / relative, REPO_ROOT / relative)
+            added.append(str(relative))
+        print("files added for the stream:", *added, sep="\n  ")
+        assert {Path(p).parts[0] for p in added} == {"postgres", "debezium", "pinot", "dags"}
+
+        run_postgres_init(cfg)  # what the next `make up` (compose: postgres-init) applies
+        with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+            pg.execute("INSERT INTO public.shipments (order_id, carrier, status, country) "
+                       "SELECT g, (%s::text[])[1 + g %% 3], (%s::text[])[1 + g %% 3], (%s::text[])[1 + g %% 2] "
+                       "FROM generate_series(1, 300) AS g", (list(CARRIERS), list(STATUSES), list(COUNTRIES)))
+        bootstrap = run_bootstrap(cfg)
+        assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
+        assert f"connector {NAME}: created" in bootstrap.stdout, bootstrap.stdout
+        with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:  # streamed, not snapshotted
+            pg.execute("INSERT INTO public.shipments (order_id, carrier, status, country) "
+                       "SELECT g, 'dhl', 'created', 'DE' FROM generate_series(301, 400) AS g")
+            pg.execute("UPDATE public.shipments SET status = 'delivered' WHERE shipment_id % 5 = 0")
+            pg.execute("DELETE FROM public.shipments WHERE shipment_id % 7 = 0")
+        expected = source_rows(cfg)
+        assert len(expected) == 400 - 400 // 7
+        wait("the view equals the table", lambda: view_rows(cfg) == expected, 180)
+
+        views.wait_for_task_ids(lambda ids: NAME in ids, f"task {NAME}")
+        summaries.wait_for_task_ids(lambda ids: f"summarize_{NAME}" in ids, f"task summarize_{NAME}")
+        views.wait_idle()
+        views.set_paused(False)
+        run_id = views.trigger()
+        state, tasks = views.wait_for_run(run_id)
+        assert state == "success" and tasks[NAME] == "success", tasks
+        result = views.return_value(run_id, "data_quality")
+        assert result[NAME]["source_rows"] == result[NAME]["target_rows"] == len(expected), result[NAME]
+        assert result[NAME]["missing"] == result[NAME]["extra"] == 0, result[NAME]
+
+        summaries.set_paused(False)
+        tasks = run(summaries)
+        assert tasks[f"summarize_{NAME}"] == "success", tasks
+        patterns = query(cfg, f"SELECT pattern, coverage FROM {PATTERNS} "
+                              f"WHERE run_date = (SELECT max(run_date) FROM {PATTERNS})")
+        assert patterns, "no patterns stored"
+        columns = {key for pattern, _ in patterns for key in json.loads(pattern)}
+        assert columns <= {"carrier", "status", "country"}, columns
+        # The fixture's rows repeat (carrier, status) pairs: TSum finds patterns that cover them.
+        assert sum(coverage for _, coverage in patterns) > 50, patterns
+
+        catalog = {**recipes.catalog_environment(), "DATAHUB_STATE_DIR": str(tmp_path / "datahub")}
+        catalog.pop("DATAHUB_GMS_URL", None)
+        runner.run_all(["trino_pinot", "pinot", "trino_hive"], environ=catalog)
+        trino_view = f"urn:li:dataset:(urn:li:dataPlatform:trino,{VIEW},PROD)"
+        trino_table = "urn:li:dataset:(urn:li:dataPlatform:trino,pinot.default.shipments,PROD)"
+        pinot_table = "urn:li:dataset:(urn:li:dataPlatform:pinot,shipments,PROD)"
+        topic = "urn:li:dataset:(urn:li:dataPlatform:kafka,shipments,PROD)"
+        source = "urn:li:dataset:(urn:li:dataPlatform:postgres,app.public.shipments,PROD)"
+
+        def upstreams(urn: str) -> list[str]:
+            entity = runner.get(urn, ["upstreamLineage"], catalog)
+            assert entity, f"{urn} is not in the catalog"
+            return [u["dataset"] for u in entity["upstreamLineage"]["upstreams"]]
+
+        assert trino_table in upstreams(trino_view)
+        assert pinot_table in upstreams(trino_table)
+        assert upstreams(pinot_table) == [topic]
+        assert upstreams(topic) == [source]
+        properties = runner.get(trino_view, ["datasetProperties"], catalog)["datasetProperties"]
+        assert int(properties["customProperties"]["tsum.patterns"]) == len(patterns)
+    finally:
+        catalog_dag.set_paused(catalog_was_paused)
