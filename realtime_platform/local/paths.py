@@ -49,5 +49,4 @@ def state_paths(cfg: PlatformSettings) -> StatePaths:
     return StatePaths(cfg.state_dir)
 
 
-TEMPLATES = REPO_ROOT / "local" / "conf"
 MAVEN_POMS = REPO_ROOT / "local" / "maven"

@@ -2,7 +2,7 @@
 
 Each `Service` becomes one supervisord program. `prepare_*` functions do the one-time work a
 service needs before its first start (initdb, Kafka storage format) and render its config files
-from the templates in local/conf.
+from the templates in local/conf (realtime_platform.conf_templates; compose renders the same ones).
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
 
+from realtime_platform.conf_templates import TEMPLATES, render, render_service
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
 from realtime_platform.local import warehouse
 from realtime_platform.local.install import jmx_exporter_agent, s3proxy_jar
 from realtime_platform.local.jvm import find_java_home
-from realtime_platform.local.paths import TEMPLATES, StatePaths
+from realtime_platform.local.paths import StatePaths
 
 POSTGRES_OS_USER = "postgres"  # PostgreSQL refuses to run as root.
 
@@ -42,18 +42,15 @@ class Service:
     on_healthy: Callable[[], None] | None = None
 
 
-def render(template: Path, target: Path, values: dict[str, str]) -> Path:
-    """Fills ${NAME} placeholders; an unknown placeholder is an error, not an empty string."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(Template(template.read_text()).substitute(values))
-    return target
-
-
 def _template_values(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
     values = {key.upper(): str(value) for key, value in cfg.model_dump().items()
               if isinstance(value, (int, str, Path))}
     values.update(cfg.service_environment())
     values.update(BIND_HOST=cfg.bind_host, STATE_DIR=str(paths.root), REPO_ROOT=str(REPO_ROOT))
+    # Every service listens on, and registers, the bind host (compose: 0.0.0.0 and service names).
+    values.update(LISTEN_HOST=cfg.bind_host, CONNECT_HOST=cfg.bind_host, TRINO_HOST=cfg.bind_host,
+                  ZOOKEEPER_HOST=cfg.bind_host, PINOT_CONTROLLER_HOST=cfg.bind_host,
+                  PINOT_BROKER_HOST=cfg.bind_host, PINOT_SERVER_HOST=cfg.bind_host)
     return values
 
 
@@ -189,9 +186,7 @@ def kafka_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 
 def prepare_connect(cfg: PlatformSettings, paths: StatePaths) -> None:
     plugin_path = paths.dist / f"connect-plugins-debezium-{cfg.debezium_version}"
-    render(TEMPLATES / "connect" / "connect-distributed.properties",
-           paths.conf / "connect" / "connect-distributed.properties",
-           {**_template_values(cfg, paths), "PLUGIN_PATH": str(plugin_path)})
+    render_service("connect", paths.conf, {**_template_values(cfg, paths), "PLUGIN_PATH": str(plugin_path)})
 
 
 def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
@@ -249,8 +244,7 @@ def _pinot_java(cfg: PlatformSettings, paths: StatePaths) -> list[str]:
 def prepare_pinot(cfg: PlatformSettings, paths: StatePaths) -> None:
     values = _pinot_values(cfg, paths)
     (paths.data / "pinot" / "tmp").mkdir(parents=True, exist_ok=True)
-    for name in ("zookeeper.cfg", "controller.conf", "broker.conf", "server.conf"):
-        render(TEMPLATES / "pinot" / name, paths.conf / "pinot" / name, values)
+    render_service("pinot", paths.conf, values)
 
 
 def zookeeper_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
@@ -280,8 +274,7 @@ def pinot_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 def prepare_trino(cfg: PlatformSettings, paths: StatePaths) -> None:
     values = {**_template_values(cfg, paths), "TRINO_DATA_DIR": str(paths.data / "trino"),
               "TRINO_CATALOG_DIR": str(warehouse.trino_catalog_dir(cfg, paths)), "TRINO_HEAP": cfg.trino_heap}
-    for name in ("node.properties", "config.properties", "jvm.config", "log.properties"):
-        render(TEMPLATES / "trino" / name, paths.conf / "trino" / name, values)
+    render_service("trino", paths.conf, values)
 
 
 def trino_service(cfg: PlatformSettings, paths: StatePaths) -> Service:

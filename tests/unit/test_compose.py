@@ -4,7 +4,8 @@ The file is interpolated the way `docker compose --env-file versions.env --env-f
 (with .env.example standing in for .env), then validated against the Compose Specification's JSON
 schema as shipped by the check-jsonschema package. The other tests tie it to the rest of the
 repository: mounted paths exist, variables have values, image versions are the local mode's,
-endpoints match scripts/bootstrap.sh, and service configs match local/conf.
+endpoints match scripts/bootstrap.sh, and the service configs are local/conf's templates, rendered
+with compose's values by its render-conf job.
 """
 
 from __future__ import annotations
@@ -469,16 +470,86 @@ def test_connectors_find_their_environment_in_connect(services):
     assert connect["POSTGRES_HOST"] == "postgres"
 
 
-def test_connect_worker_matches_the_local_mode():
-    local = read_properties(REPO / "local" / "conf" / "connect" / "connect-distributed.properties")
-    docker = read_properties(DOCKER / "connect" / "connect-distributed.properties")
-    endpoints = {"bootstrap.servers", "listeners", "rest.advertised.host.name", "rest.advertised.port",
-                 "plugin.path"}
-    assert set(local) == set(docker)
-    assert {k: v for k, v in local.items() if k not in endpoints} == \
-        {k: v for k, v in docker.items() if k not in endpoints}
-    assert docker["config.providers.env.class"] == "org.apache.kafka.common.config.provider.EnvVarConfigProvider"
-    assert docker["bootstrap.servers"] == "kafka:9092"
+@pytest.fixture(scope="module")
+def rendered_conf(services, tmp_path_factory) -> Path:
+    """The service-conf volume as compose's render-conf job writes it: the local mode's templates,
+    rendered by realtime_platform.conf_templates with the job's environment."""
+    from realtime_platform import conf_templates
+
+    job = services["render-conf"]
+    out_dir = tmp_path_factory.mktemp("platform-conf")
+    python, module_flag, module, target, *names = job["entrypoint"]
+    assert (python, module_flag, module, target) == ("python3", "-m", "realtime_platform.conf_templates",
+                                                     "/platform-conf")
+    assert conf_templates.main([str(out_dir), *names], environment(job)) == 0, \
+        "a template has a placeholder the job does not set"
+    mounts = {target: source for source, target in bind_mounts(job)}
+    assert Path(mounts["/repo/local/conf"]).resolve() == conf_templates.TEMPLATES
+    assert Path(mounts["/repo/realtime_platform"]).resolve() == REPO / "realtime_platform"
+    assert "service-conf:/platform-conf" in job["volumes"]
+    return out_dir
+
+
+# The services that read the rendered configs, and a file each one names.
+CONF_READERS = {
+    "pinot-zookeeper": "/platform-conf/pinot/zookeeper.cfg",
+    "pinot-controller": "/platform-conf/pinot/controller.conf",
+    "pinot-broker": "/platform-conf/pinot/broker.conf",
+    "pinot-server": "/platform-conf/pinot/server.conf",
+    "trino": "/platform-conf/trino/config.properties",
+}
+
+
+@pytest.mark.parametrize("name, conf_file", CONF_READERS.items())
+def test_services_read_the_rendered_configs_after_render_conf(services, rendered_conf, name, conf_file):
+    service = services[name]
+    argv = [*service.get("entrypoint", []), *service.get("command", [])]
+    assert any(conf_file in arg for arg in argv), argv
+    assert (rendered_conf / conf_file.removeprefix("/platform-conf/")).is_file()
+    assert "service-conf:/platform-conf:ro" in service["volumes"]
+    # directly, or through the service it waits for (e.g. Pinot's broker waits for the controller)
+    waited, todo = set(), [name]
+    while todo:
+        for dependency in depends(services[todo.pop()]):
+            if dependency not in waited:
+                waited.add(dependency)
+                todo.append(dependency)
+    assert "render-conf" in waited, f"{name} may start before its config is rendered"
+
+
+def test_connect_reads_the_rendered_worker_config(services, rendered_conf):
+    assert "service-conf:/platform-conf:ro" in [v.split("  ")[0] for v in services["connect"]["volumes"]]
+    assert "/platform-conf/connect/connect-distributed.properties" in (DOCKER / "connect" / "Dockerfile").read_text()
+    worker = read_properties(rendered_conf / "connect" / "connect-distributed.properties")
+    assert worker["bootstrap.servers"] == "kafka:9092"
+    assert worker["listeners"] == "http://0.0.0.0:8083"
+    assert worker["rest.advertised.host.name"] == "connect"
+    assert worker["config.providers.env.class"] == "org.apache.kafka.common.config.provider.EnvVarConfigProvider"
+    connect_health = " ".join(services["connect"]["healthcheck"]["test"])
+    assert "localhost:8083" in connect_health
+
+
+def test_pinot_registers_under_the_service_names_and_serves_the_probed_ports(services, rendered_conf):
+    pinot = rendered_conf / "pinot"
+    controller, broker, server = (read_properties(pinot / f"{role}.conf") for role in ("controller", "broker", "server"))
+    zookeeper = read_properties(pinot / "zookeeper.cfg")
+    zk = f"pinot-zookeeper:{zookeeper['clientPort']}"
+    assert controller["controller.zk.str"] == broker["pinot.zk.server"] == server["pinot.zk.server"] == zk
+    assert controller["controller.host"] == "pinot-controller" and broker["pinot.broker.hostname"] == "pinot-broker"
+    assert server["pinot.server.netty.host"] == "pinot-server"
+    probes = {name: " ".join(services[name]["healthcheck"]["test"]) for name in CONF_READERS}
+    assert f"localhost:{controller['controller.access.protocols.http.port']}/health" in probes["pinot-controller"]
+    assert f"localhost:{broker['pinot.broker.client.access.protocols.http.port']}/health" in probes["pinot-broker"]
+    assert f"localhost:{server['pinot.server.adminapi.access.protocols.http.port']}/health" in probes["pinot-server"]
+    assert f"127.0.0.1/{zookeeper['clientPort']}" in probes["pinot-zookeeper"]
+    assert all(conf["controller.data.dir" if "controller.data.dir" in conf else "pinot.cluster.name"]
+               for conf in (controller, server))
+    # The data directories are on the volumes compose keeps.
+    assert controller["controller.data.dir"].startswith("/opt/pinot/data/")
+    assert server["pinot.server.instance.dataDir"].startswith("/opt/pinot/data/")
+    assert zookeeper["dataDir"].startswith("/opt/pinot/data/")
+    for name in ("pinot-zookeeper", "pinot-controller", "pinot-server"):
+        assert any(v.endswith(":/opt/pinot/data") for v in services[name]["volumes"]), name
 
 
 def test_kafka_matches_the_local_mode(services):
@@ -493,29 +564,27 @@ def test_kafka_matches_the_local_mode(services):
         assert kafka.get(variable) == value, f"{key}={value} of the local mode: compose has {kafka.get(variable)}"
 
 
-@pytest.mark.parametrize("name", ["controller.conf", "broker.conf", "server.conf", "zookeeper.cfg"])
-def test_pinot_configs_match_the_local_mode(name):
-    """Every local setting that is not an address, port or path holds in compose too."""
-    local = read_properties(REPO / "local" / "conf" / "pinot" / name)
-    docker = read_properties(DOCKER / "pinot" / name)
-    differ = [f"{key}: local {value!r}, compose {docker.get(key)!r}" for key, value in local.items()
-              if "${" not in value and "127.0.0.1" not in value and key != "pinot.service.role"
-              and docker.get(key) != value]
-    assert not differ, differ
-
-
-def test_trino_has_the_environment_of_its_catalogs(services):
+def test_trino_has_the_environment_of_its_catalogs(services, rendered_conf):
     needed = {m[1] for path in (REPO / "trino" / "catalogs").glob("*.properties")
               for m in re.finditer(r"\$\{ENV:(\w+)\}", path.read_text())}
     trino = environment(services["trino"])
     assert needed and needed <= set(trino), needed - set(trino)
-    server = read_properties(DOCKER / "pinot" / "server.conf")
-    controller = read_properties(DOCKER / "pinot" / "controller.conf")
+    server = read_properties(rendered_conf / "pinot" / "server.conf")
+    controller = read_properties(rendered_conf / "pinot" / "controller.conf")
     assert trino["PINOT_SERVER_GRPC_PORT"] == server["pinot.server.grpc.port"]
     assert trino["PINOT_CONTROLLER_URLS"] == (
         f"{controller['controller.host']}:{controller['controller.access.protocols.http.port']}")
     mounts = {target: source for source, target in bind_mounts(services["trino"])}
     assert Path(mounts["/etc/trino/catalog"]).resolve() == (REPO / "trino" / "catalogs").resolve()
+    config = read_properties(rendered_conf / "trino" / "config.properties")
+    assert config["catalog.config-dir"] == "/etc/trino/catalog"
+    assert config["discovery.uri"] == f"http://trino:{config['http-server.http.port']}"
+    heap = [line for line in (rendered_conf / "trino" / "jvm.config").read_text().splitlines() if line.startswith("-Xmx")]
+    assert heap == ["-Xmx2G"], "TRINO_HEAP's default, as in the local mode"
+    command = services["trino"]["command"]
+    assert command[0] == "/usr/lib/trino/bin/run-trino"
+    assert {arg.split("=", 1)[1] for arg in command[1:]} == {
+        f"/platform-conf/trino/{name}" for name in ("config.properties", "node.properties", "jvm.config", "log.properties")}
 
 
 def test_s3_defaults_to_the_object_store_which_keeps_a_volume(raw, services):

@@ -14,7 +14,8 @@ from realtime_platform.config import PlatformSettings
 from realtime_platform.local import services as svc
 from realtime_platform.local import health
 from realtime_platform.local.health import HealthCheck
-from realtime_platform.local.paths import TEMPLATES, StatePaths
+from realtime_platform.conf_templates import TEMPLATES
+from realtime_platform.local.paths import StatePaths
 from realtime_platform.local.secrets import GENERATED, ensure_env_file
 from realtime_platform.local.supervisor import render_config
 
