@@ -1,7 +1,8 @@
-"""Superset settings of the local mode (realtime_platform/local/superset_services.py sets the
-environment). No secret is in this file or in the environment: the secret key is read from a file of
-mode 600 in the state folder, and the metadata database's password from a libpq password file
-(PGPASSFILE), as for Airflow. docker/superset/superset_config.py is the compose profile's twin.
+"""Superset's settings, in both modes; the environment says where things are (local mode:
+realtime_platform/local/superset_services.py; compose: the superset services' environment).
+No secret is in this file or in the environment: the secret key is read from a file of mode 600
+(local: the state folder; compose: the superset-home volume, where superset-init generates it),
+and a metadata database's password from a libpq password file (PGPASSFILE), as for Airflow.
 """
 
 import os

@@ -4,6 +4,11 @@
 set -euo pipefail
 : "${SUPERSET_ADMIN_PASSWORD:?SUPERSET_ADMIN_PASSWORD is not set (.env)}"
 
+# The key that signs sessions and encrypts stored database passwords: made once, kept in the volume.
+if [ ! -s "$SUPERSET_SECRET_KEY_FILE" ]; then
+  (umask 077 && python -c 'import secrets; print(secrets.token_urlsafe(42))' > "$SUPERSET_SECRET_KEY_FILE")
+fi
+
 superset db upgrade
 # create-admin leaves an existing user as it is; reset-password then applies the current password.
 superset fab create-admin --username admin --firstname Superset --lastname Admin \

@@ -354,6 +354,19 @@ def test_airflow_image_fails_its_build_on_a_dependency_conflict():
     assert steps.index("&& pip check", install) > install
 
 
+def test_superset_runs_the_local_modes_settings_file(services):
+    config = (REPO / "superset" / "superset_config.py").read_text()
+    needed = set(re.findall(r'os\.environ\["(\w+)"\]', config))
+    init = (DOCKER / "superset" / "init.sh").read_text()
+    for name in ("superset-init", "superset"):
+        service = services[name]
+        mounts = {target: source for source, target in bind_mounts(service)}
+        assert Path(mounts["/app/pythonpath/superset_config.py"]).resolve() == REPO / "superset" / "superset_config.py"
+        assert needed and needed <= set(environment(service)), needed - set(environment(service))
+        assert environment(service)["SUPERSET_SECRET_KEY_FILE"].startswith("/app/superset_home/"), "kept in the volume"
+    assert 'SUPERSET_SECRET_KEY_FILE' in init and "umask 077" in init
+
+
 def test_superset_uses_the_trino_client_version_of_pyproject():
     pin = re.search(r'"trino==([^"]+)"', (REPO / "pyproject.toml").read_text())[1]
     assert f"ARG TRINO_CLIENT_VERSION={pin}" in (DOCKER / "superset" / "Dockerfile").read_text()
