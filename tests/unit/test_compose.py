@@ -339,8 +339,7 @@ def test_compose_only_images_are_pinned_in_versions_env(raw, services):
 def test_airflow_image_runs_the_local_modes_airflow():
     """versions.env tags the image; pyproject.toml pins the local mode's Airflow: they must agree."""
     pin = re.search(r'"apache-airflow==([^"]+)"', (REPO / "pyproject.toml").read_text())
-    if pin is None:
-        pytest.skip("pyproject.toml pins no apache-airflow")
+    assert pin, "pyproject.toml pins no apache-airflow"
     assert read_env_file(REPO / "versions.env")["AIRFLOW_VERSION"] == pin[1]
     assert "pyproject.toml" in (DOCKER / "airflow" / "Dockerfile").read_text()
 
