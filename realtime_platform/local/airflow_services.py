@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shlex
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,10 @@ from realtime_platform.config import (POSTGRES_CONN_ID, REPO_ROOT, TRINO_CONN_ID
                                      airflow_lineage_file)
 from realtime_platform.local import health
 from realtime_platform.local.paths import StatePaths
+from realtime_platform.local.python_app import (AppPaths, PythonApp, migrate_if_reachable, migrate_once_then,
+                                               write_home)
 from realtime_platform.local.services import Service
-from realtime_platform.local.state_files import can_log_in, pgpass_line, secret, write_once, write_private
+from realtime_platform.local.state_files import secret, write_once, write_private
 
 AIRFLOW_PORT = 8085  # Trino has 8080; PlatformSettings.airflow_port overrides when it exists
 # Airflow starts last: its DAGs query Trino, and the heavy JVMs are up by then (2 cores).
@@ -42,27 +43,16 @@ DATAHUB_CONN_ID = "datahub_file"
 
 
 @dataclass(frozen=True)
-class AirflowPaths:
-    home: Path
-
+class AirflowPaths(AppPaths):
     @property
     def config(self) -> Path:
         """A near-empty airflow.cfg: its presence stops Airflow writing a 3,000-line default."""
         return self.home / "airflow.cfg"
 
     @property
-    def secrets(self) -> Path:
-        return self.home / "secrets"
-
-    @property
     def passwords_file(self) -> Path:
         """The simple auth manager's {"user": "password"} file (written from .env)."""
         return self.secrets / "simple_auth_manager_passwords.json"
-
-    @property
-    def pgpass(self) -> Path:
-        """libpq password file for role `airflow` (metadata database and data-quality reads)."""
-        return self.secrets / "pgpass"
 
     @property
     def fernet_key(self) -> Path:
@@ -79,10 +69,6 @@ class AirflowPaths:
     @property
     def logs(self) -> Path:
         return self.home / "logs"
-
-    def migrated_stamp(self, version: str) -> Path:
-        """Exists once `airflow db migrate` of this Airflow version has succeeded."""
-        return self.home / f"db-migrated-{version}"
 
 
 def airflow_paths(paths: StatePaths) -> AirflowPaths:
@@ -101,8 +87,14 @@ def airflow_version() -> str:
         return "unknown"
 
 
-def migrated_stamp(paths: StatePaths) -> Path:
-    return airflow_paths(paths).migrated_stamp(airflow_version())
+def airflow_app(paths: StatePaths) -> PythonApp:
+    ap = airflow_paths(paths)
+    # `airflow db migrate` creates or upgrades Airflow's tables; the stamp tells the programs (which
+    # wait for it, see `_component`) and later `up`s that this Airflow version's schema is in.
+    return PythonApp(name="airflow", executable=airflow_bin(), paths=ap, migrations=(("db", "migrate"),),
+                     stamp=ap.home / f"db-migrated-{airflow_version()}", db_name=DB_NAME, db_user=DB_USER,
+                     # `*`: the role also reads the application's database (data-quality checks)
+                     pgpass_database="*")
 
 
 def airflow_port(cfg: PlatformSettings) -> int:
@@ -185,16 +177,16 @@ def subprocess_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str
 
 def _component(cfg: PlatformSettings, paths: StatePaths, name: str, args: list[str],
                check: health.HealthCheck, migrate_first: bool = False) -> Service:
-    airflow = shlex.quote(str(airflow_bin()))
-    stamp = shlex.quote(str(migrated_stamp(paths)))
-    command = f"exec {airflow} {' '.join(shlex.quote(a) for a in args)}"
+    app = airflow_app(paths)
+    command = f"exec {shlex.join([str(app.executable), *args])}"
     if migrate_first:
         # The API server migrates the metadata database unless `prepare_airflow` already did
         # (the very first `up`: PostgreSQL was not running yet when it ran).
-        script = f"{{ [ -e {stamp} ] || {{ {airflow} db migrate && touch {stamp}; }}; }} && {command}"
+        script = migrate_once_then(app, command)
     else:
         # The others wait for that migration (at most 10 minutes; then Airflow's own check
         # reports what is missing). `exec`: supervisord signals Airflow itself, not the shell.
+        stamp = shlex.quote(str(app.stamp))
         script = (f"i=0; while [ ! -e {stamp} ] && [ $i -lt 600 ]; do sleep 2; i=$((i+2)); done; "
                   f"{command}")
     return Service(name, ["/bin/sh", "-c", script], check, stage=AIRFLOW_STAGE,
@@ -239,36 +231,18 @@ def airflow_triggerer_service(cfg: PlatformSettings, paths: StatePaths) -> Servi
 def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> AirflowPaths:
     """AIRFLOW_HOME and the secret files. Keys are generated once; passwords follow .env."""
     ap = airflow_paths(paths)
-    ap.home.mkdir(parents=True, exist_ok=True)
+    write_home(airflow_app(paths), cfg)
     ap.logs.mkdir(parents=True, exist_ok=True)
-    ap.secrets.mkdir(parents=True, exist_ok=True)
-    ap.secrets.chmod(0o700)
     write_once(ap.fernet_key, lambda: base64.urlsafe_b64encode(os.urandom(32)).decode())
     # 64 bytes at least: the JWTs are signed with HMAC-SHA512.
     write_once(ap.jwt_secret, lambda: secrets.token_urlsafe(64))
     write_once(ap.api_secret_key, lambda: secrets.token_urlsafe(64))
     write_private(ap.passwords_file, json.dumps({ADMIN_USER: secret(cfg, "airflow_admin_password")}))
-    write_private(ap.pgpass, pgpass_line(cfg, "*", DB_USER, secret(cfg, "airflow_db_password")))
     if not ap.config.exists():
         write_private(ap.config, "# Airflow reads its settings from the environment: see\n"
                                   "# realtime_platform/local/airflow_services.py. Keep this file: "
                                   "without it Airflow writes a default one here.\n")
     return ap
-
-
-def metadata_db_reachable(cfg: PlatformSettings, paths: StatePaths) -> bool:
-    return can_log_in(cfg, DB_NAME, DB_USER, secret(cfg, "airflow_db_password"))
-
-
-def migrate_metadata_db(cfg: PlatformSettings, paths: StatePaths) -> None:
-    """`airflow db migrate` (creates or upgrades Airflow's tables; a no-op when up to date), then
-    the stamp that tells the programs and later `up`s that this Airflow version's schema is in."""
-    result = subprocess.run([str(airflow_bin()), "db", "migrate"], env=subprocess_environment(cfg, paths),
-                            cwd=airflow_paths(paths).home, capture_output=True, text=True)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
-        raise RuntimeError(f"airflow db migrate failed:\n{tail}")
-    migrated_stamp(paths).touch()
 
 
 def prepare_airflow(cfg: PlatformSettings, paths: StatePaths) -> None:
@@ -277,13 +251,8 @@ def prepare_airflow(cfg: PlatformSettings, paths: StatePaths) -> None:
     On the very first `up` PostgreSQL, and so the `airflow` database, is not there yet: then the
     API server migrates when it starts and the other programs wait for it (see `_component`)."""
     write_state_files(cfg, paths)
-    if migrated_stamp(paths).exists():
-        return
-    if metadata_db_reachable(cfg, paths):
-        print("  airflow db migrate")
-        migrate_metadata_db(cfg, paths)
-    else:
-        print("  airflow metadata database not reachable yet: the API server migrates it at start")
+    migrate_if_reachable(airflow_app(paths), cfg, subprocess_environment(cfg, paths),
+                         at_start="the API server migrates it at start")
 
 
 AIRFLOW_SPECS = [

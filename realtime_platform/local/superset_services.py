@@ -30,8 +30,10 @@ import yaml
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
-from realtime_platform.local.state_files import can_log_in, pgpass_line, secret, write_once, write_private
+from realtime_platform.local.state_files import secret, write_once, write_private
 from realtime_platform.local.paths import StatePaths
+from realtime_platform.local.python_app import (AppPaths, PythonApp, migrate_if_reachable, migrate_once_then,
+                                               run_checked, write_home)
 from realtime_platform.local.services import Service
 
 SUPERSET_PORT = 8088
@@ -53,21 +55,11 @@ VENV = REPO_ROOT / ".venv-superset"
 
 
 @dataclass(frozen=True)
-class SupersetPaths:
-    home: Path
-
-    @property
-    def secrets(self) -> Path:
-        return self.home / "secrets"
-
+class SupersetPaths(AppPaths):
     @property
     def secret_key(self) -> Path:
         """Signs sessions and encrypts stored database passwords: generated once, never rotated."""
         return self.secrets / "secret_key"
-
-    @property
-    def pgpass(self) -> Path:
-        return self.secrets / "pgpass"
 
     @property
     def admin_password(self) -> Path:
@@ -78,12 +70,17 @@ class SupersetPaths:
         """superset/bundle with the Trino URI of this machine, as imported."""
         return self.home / "bundle.zip"
 
-    def upgraded_stamp(self, version: str) -> Path:
-        return self.home / f"db-upgraded-{version}"
-
 
 def superset_paths(paths: StatePaths) -> SupersetPaths:
     return SupersetPaths(paths.root / "superset")
+
+
+def superset_app(paths: StatePaths) -> PythonApp:
+    sp = superset_paths(paths)
+    return PythonApp(name="superset", executable=venv_bin("superset"), paths=sp,
+                     migrations=(("db", "upgrade"), ("init",)),
+                     stamp=sp.home / f"db-upgraded-{superset_version()}",
+                     db_name=DB_NAME, db_user=DB_USER, pgpass_database=DB_NAME)
 
 
 def superset_version() -> str:
@@ -161,12 +158,9 @@ def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> SupersetPaths
     import secrets as random
 
     sp = superset_paths(paths)
-    sp.home.mkdir(parents=True, exist_ok=True)
-    sp.secrets.mkdir(parents=True, exist_ok=True)
-    sp.secrets.chmod(0o700)
+    write_home(superset_app(paths), cfg)
     write_once(sp.secret_key, lambda: random.token_urlsafe(48))
     write_private(sp.admin_password, secret(cfg, "superset_admin_password"))
-    write_private(sp.pgpass, pgpass_line(cfg, DB_NAME, DB_USER, secret(cfg, "superset_db_password")))
     return sp
 
 
@@ -189,15 +183,12 @@ def build_bundle(cfg: PlatformSettings, target: Path, source: Path = BUNDLE) -> 
 
 def superset_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     sp = superset_paths(paths)
-    superset = shlex.quote(str(venv_bin("superset")))
-    stamp = shlex.quote(str(sp.upgraded_stamp(superset_version())))
     gunicorn = " ".join(shlex.quote(a) for a in [
         str(venv_bin("gunicorn")), "--bind", f"{cfg.bind_host}:{superset_port(cfg)}",
         "--workers", "1", "--threads", "8", "--timeout", "120",
         "--limit-request-line", "0", "--limit-request-field_size", "0",
         "superset.app:create_app()"])
-    script = (f"{{ [ -e {stamp} ] || {{ {superset} db upgrade && {superset} init && touch {stamp}; }}; }}"
-              f" && exec {gunicorn}")
+    script = migrate_once_then(superset_app(paths), f"exec {gunicorn}")
     return Service("superset", ["/bin/sh", "-c", script],
                    health.http(f"http://{cfg.bind_host}:{superset_port(cfg)}/health"),
                    stage=SUPERSET_STAGE, start_timeout_s=START_TIMEOUT_S, directory=sp.home,
@@ -212,29 +203,10 @@ def sync_superset(cfg: PlatformSettings, paths: StatePaths) -> None:
     write_state_files(cfg, paths)
     bundle = build_bundle(cfg, sp.bundle_zip)
     print(f"  importing {BUNDLE.relative_to(REPO_ROOT)} into Superset")
-    result = subprocess.run([str(venv_bin("python")), str(SYNC_SCRIPT), str(bundle)],
-                            env=subprocess_environment(cfg, paths), cwd=sp.home,
-                            capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
-        raise RuntimeError(f"superset/sync.py failed:\n{tail}")
+    result = run_checked([str(venv_bin("python")), str(SYNC_SCRIPT), str(bundle)], "superset/sync.py",
+                         subprocess_environment(cfg, paths), sp.home, tail_lines=30, timeout=600)
     for line in result.stdout.splitlines():
         print(f"    {line}")
-
-
-def metadata_db_reachable(cfg: PlatformSettings) -> bool:
-    return can_log_in(cfg, DB_NAME, DB_USER, secret(cfg, "superset_db_password"))
-
-
-def upgrade_metadata_db(cfg: PlatformSettings, paths: StatePaths) -> None:
-    env = subprocess_environment(cfg, paths)
-    for args in (["db", "upgrade"], ["init"]):
-        result = subprocess.run([str(venv_bin("superset")), *args], env=env, cwd=superset_paths(paths).home,
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
-            raise RuntimeError(f"superset {' '.join(args)} failed:\n{tail}")
-    superset_paths(paths).upgraded_stamp(superset_version()).touch()
 
 
 def prepare_superset(cfg: PlatformSettings, paths: StatePaths) -> None:
@@ -243,13 +215,8 @@ def prepare_superset(cfg: PlatformSettings, paths: StatePaths) -> None:
     Delete `.state/superset/db-upgraded-*` to force them."""
     ensure_venv()
     write_state_files(cfg, paths)
-    if superset_paths(paths).upgraded_stamp(superset_version()).exists():
-        return
-    if metadata_db_reachable(cfg):
-        print("  superset db upgrade + init")
-        upgrade_metadata_db(cfg, paths)
-    else:
-        print("  superset metadata database not reachable yet: the program upgrades it at start")
+    migrate_if_reachable(superset_app(paths), cfg, subprocess_environment(cfg, paths),
+                         at_start="the program upgrades it at start")
 
 
 SUPERSET_SPECS = [(superset_service, prepare_superset)]

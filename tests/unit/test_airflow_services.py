@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import make_settings
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import airflow_services as af
+from realtime_platform.local import python_app
 from realtime_platform.local.paths import StatePaths
 
 DB_PASSWORD = "af-db-secret-123"
@@ -81,7 +82,7 @@ def test_start_scripts_migrate_once_then_start(cfg, paths, tmp_path, monkeypatch
         return calls.read_text().splitlines()
 
     assert run(af.airflow_api_server_service) == ["db migrate", "api-server"]
-    assert af.migrated_stamp(paths).exists()
+    assert af.airflow_app(paths).stamp.exists()
     assert run(af.airflow_api_server_service) == ["api-server"]
     assert run(af.airflow_scheduler_service) == ["scheduler --skip-serve-logs"]
     assert run(af.airflow_triggerer_service) == ["triggerer --skip-serve-logs"]
@@ -171,8 +172,8 @@ def test_state_files_are_private_and_keys_stable(cfg, paths, tmp_path, monkeypat
 
 
 def test_prepare_defers_the_migration_while_postgres_is_down(cfg, paths, monkeypatch, capsys):
-    monkeypatch.setattr(af, "metadata_db_reachable", lambda *_: False)
-    monkeypatch.setattr(af, "migrate_metadata_db", lambda *_: pytest.fail("must not migrate"))
+    monkeypatch.setattr(python_app, "metadata_db_reachable", lambda *_: False)
+    monkeypatch.setattr(python_app, "run_migration", lambda *_: pytest.fail("must not migrate"))
     af.prepare_airflow(cfg, paths)
     assert "migrates it at start" in capsys.readouterr().out
     assert af.airflow_paths(paths).pgpass.exists()
@@ -180,10 +181,13 @@ def test_prepare_defers_the_migration_while_postgres_is_down(cfg, paths, monkeyp
 
 def test_prepare_migrates_when_postgres_answers_and_once_per_version(cfg, paths, monkeypatch):
     calls = []
-    monkeypatch.setattr(af, "metadata_db_reachable", lambda *_: True)
-    monkeypatch.setattr(af, "migrate_metadata_db", lambda *args: calls.append(args))
+    monkeypatch.setattr(python_app, "metadata_db_reachable", lambda *_: True)
+    monkeypatch.setattr(python_app, "run_migration", lambda app, env: calls.append((app, env)))
     af.prepare_airflow(cfg, paths)
-    assert calls == [(cfg, paths)]
-    af.migrated_stamp(paths).touch()  # what a successful migrate_metadata_db leaves
+    [(app, env)] = calls
+    assert app.migration_commands() == [[str(af.airflow_bin()), "db", "migrate"]]
+    assert app.stamp == cfg.state_dir / "airflow" / f"db-migrated-{af.airflow_version()}"
+    assert env["AIRFLOW_HOME"] == str(app.paths.home) and env["PGPASSFILE"] == str(app.paths.pgpass)
+    app.stamp.touch()  # what a successful run_migration leaves
     af.prepare_airflow(cfg, paths)
-    assert calls == [(cfg, paths)]
+    assert len(calls) == 1

@@ -12,6 +12,7 @@ import yaml
 
 from tests.conftest import make_settings
 from realtime_platform.config import REPO_ROOT, PlatformSettings
+from realtime_platform.local import python_app
 from realtime_platform.local import superset_services as ss
 from realtime_platform.local import supervisor
 from realtime_platform.local.paths import StatePaths
@@ -99,10 +100,24 @@ def test_state_files_are_private_and_the_key_stable(cfg, paths):
 
 def test_prepare_defers_the_upgrade_while_postgres_is_down(cfg, paths, monkeypatch, capsys):
     monkeypatch.setattr(ss, "ensure_venv", lambda: ss.VENV)
-    monkeypatch.setattr(ss, "metadata_db_reachable", lambda cfg: False)
-    monkeypatch.setattr(ss, "upgrade_metadata_db", lambda *a: pytest.fail("must not upgrade"))
+    monkeypatch.setattr(python_app, "metadata_db_reachable", lambda *_: False)
+    monkeypatch.setattr(python_app, "run_migration", lambda *_: pytest.fail("must not upgrade"))
     ss.prepare_superset(cfg, paths)
     assert "upgrades it at start" in capsys.readouterr().out
+
+
+def test_prepare_upgrades_then_inits_when_postgres_answers(cfg, paths, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(ss, "ensure_venv", lambda: ss.VENV)
+    monkeypatch.setattr(python_app, "metadata_db_reachable", lambda *_: True)
+    monkeypatch.setattr(python_app, "run_migration", lambda app, env: calls.append((app, env)))
+    ss.prepare_superset(cfg, paths)
+    assert "superset db upgrade + init" in capsys.readouterr().out
+    [(app, env)] = calls
+    superset = str(ss.venv_bin("superset"))
+    assert app.migration_commands() == [[superset, "db", "upgrade"], [superset, "init"]]
+    assert app.stamp == cfg.state_dir / "superset" / "db-upgraded-6.1.0"
+    assert "VIRTUAL_ENV" not in env and env["PGPASSFILE"] == str(app.paths.pgpass)
 
 
 def test_bundle_zip_uses_this_trino(cfg, tmp_path):
