@@ -79,6 +79,46 @@ validate_pinot_pair() {
   fi
 }
 
+# A partitioned upsert table: Kafka must put every change of a key in the partition Pinot's Murmur
+# function gives that key, or the broker's partition pruning skips the segment that holds it. That
+# holds when the connector writing the topic keys its records by the table's one-column primary
+# key, as a plain string (ExtractField$Key on that topic + StringConverter: Kafka's murmur2 of the
+# key bytes is then Pinot's murmur2 of the value), into as many partitions as the table declares.
+validate_partitioning() {  # schema table
+  local schema=$1 table=$2 topic spec column function partitions key connector
+  spec=$(jq -r '.tableIndexConfig.segmentPartitionConfig.columnPartitionMap // {} | to_entries
+      | if length == 0 then "" elif length > 1 then "MANY" else
+        "\(.[0].key) \(.[0].value.functionName) \(.[0].value.numPartitions)" end' "$table")
+  [[ -n "$spec" ]] || return 0
+  [[ "$spec" != MANY ]] || { problem "$table" "segmentPartitionConfig: one column only (Kafka partitions by one key)"; return 0; }
+  read -r column function partitions <<<"$spec"
+  topic=$(jq -r '.tableIndexConfig.streamConfigs["stream.kafka.topic.name"] // empty' "$table")
+  key=$(jq -r '.primaryKeyColumns // [] | join(",")' "$schema")
+  [[ "$key" == "$column" ]] \
+    || problem "$table" "partitioned on $column, but the primary key is ($key): every change of a key must land in one partition"
+  [[ "$function" == Murmur ]] \
+    || problem "$table" "partition function $function: Kafka's default partitioner is Murmur (murmur2 of the key)"
+  # The connector that keys this topic: "name field converter partitions", one line per match.
+  connector=$(jq -rs --arg topic "$topic" '.[] | .name as $name | .config as $c
+      | ($c.transforms // "" | split(",") | map(gsub("\\s"; "")))[] as $t
+      | select(($c["transforms.\($t).type"] // "") | endswith("ExtractField$Key"))
+      | ($c["transforms.\($t).predicate"] // "") as $p
+      | select(($c["predicates.\($p).type"] // "" | endswith("TopicNameMatches")) and $c["predicates.\($p).pattern"] == $topic)
+      | "\($name) \($c["transforms.\($t).field"]) \($c["key.converter"] // "-") \($c["topic.creation.default.partitions"] // "-")"' \
+      "$DEBEZIUM_DIR"/*.json 2>/dev/null) || true  # a malformed file is reported on its own
+  if [[ -z "$connector" ]]; then
+    problem "$table" "partitioned on $column, but no connector in $DEBEZIUM_DIR keys topic $topic by it (ExtractField\$Key with a TopicNameMatches predicate on $topic)"
+    return 0
+  fi
+  local name field converter topic_partitions
+  read -r name field converter topic_partitions <<<"$connector"
+  [[ "$field" == "$column" ]] || problem "$table" "partitioned on $column, but connector $name keys topic $topic by $field"
+  [[ "$converter" == org.apache.kafka.connect.storage.StringConverter ]] \
+    || problem "$table" "connector $name must write its key with key.converter=org.apache.kafka.connect.storage.StringConverter (is: $converter), or Kafka hashes other bytes than Pinot"
+  [[ "$topic_partitions" == "$partitions" ]] \
+    || problem "$table" "numPartitions $partitions, but connector $name creates topic $topic with topic.creation.default.partitions=$topic_partitions"
+}
+
 validate_all() {
   local f dir schema table tables=0
   shopt -s nullglob
@@ -92,6 +132,7 @@ validate_all() {
       continue
     fi
     validate_pinot_pair "${schema[0]}" "${table[0]}"
+    validate_partitioning "${schema[0]}" "${table[0]}"
     tables=$((tables + 1))
   done
   if ((${#problems[@]})); then
@@ -202,7 +243,7 @@ apply_pinot() {
   name=$(jq -r .tableName <<<"$body")
   status=$(request GET "$PINOT_CONTROLLER_URL/tables/$name?type=realtime")
   if [[ "$status" == 200 ]] && jq -e '.REALTIME != null' "$BODY" >/dev/null; then
-    if jq -e --argjson want "$body" '.REALTIME | [.ingestionConfig, .upsertConfig, .routing, .tableIndexConfig.streamConfigs] == ($want | [.ingestionConfig, .upsertConfig, .routing, .tableIndexConfig.streamConfigs])' "$BODY" >/dev/null; then
+    if jq -e --argjson want "$body" '.REALTIME | [.ingestionConfig, .upsertConfig, .routing, .instanceAssignmentConfigMap, .tableIndexConfig.streamConfigs, .tableIndexConfig.segmentPartitionConfig] == ($want | [.ingestionConfig, .upsertConfig, .routing, .instanceAssignmentConfigMap, .tableIndexConfig.streamConfigs, .tableIndexConfig.segmentPartitionConfig])' "$BODY" >/dev/null; then
       log "pinot table $name: unchanged"
     else
       status=$(request PUT "$PINOT_CONTROLLER_URL/tables/$name" -H 'Content-Type: application/json' -d "$body")
@@ -223,6 +264,20 @@ apply_pinot() {
     log "pinot table $name: created"
   fi
   wait_pinot_consuming "${name}_REALTIME"
+  check_topic_partitions "$name" "$body"
+}
+
+# The topic's partitions as Pinot sees them (one consuming segment per partition) against what the
+# table declares: a topic created earlier with another count keeps it, and then keys would be
+# looked up in the wrong partition.
+check_topic_partitions() {  # name table-json
+  local name=$1 declared seen
+  declared=$(jq -r '.tableIndexConfig.segmentPartitionConfig.columnPartitionMap // {} | [.[].numPartitions][0] // empty' <<<"$2")
+  [[ -n "$declared" ]] || return 0
+  request GET "$PINOT_CONTROLLER_URL/tables/$name/idealstate" >/dev/null
+  seen=$(jq -r '[.REALTIME // {} | keys[] | split("__")[1]] | unique | length' "$BODY")
+  [[ "$seen" == "$declared" ]] || die "pinot table $name declares $declared partitions, but its topic has $seen: recreate the topic with $declared partitions (or change numPartitions and the connector's topic.creation.default.partitions together)"
+  log "pinot table $name: $seen partitions, as declared"
 }
 
 wait_pinot_consuming() {

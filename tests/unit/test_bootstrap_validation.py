@@ -86,6 +86,34 @@ def test_upsert_without_strict_replica_group(configs):
     assert "strictReplicaGroup" in result.stderr
 
 
+ORDERS_TABLE = ("pinot", "002-orders", "orders_table.json")
+
+
+def set_partitions(data, count):
+    data["tableIndexConfig"]["segmentPartitionConfig"]["columnPartitionMap"]["order_id"]["numPartitions"] = count
+
+
+@pytest.mark.parametrize("break_it, message", [
+    (lambda c: edit_json(c.joinpath(*ORDERS_TABLE), lambda d: set_partitions(d, 8)),
+     "numPartitions 8, but connector orders creates topic orders with topic.creation.default.partitions=4"),
+    (lambda c: edit_json(c / "debezium" / "orders.json", lambda d: d["config"].pop("key.converter")),
+     "connector orders must write its key with key.converter=org.apache.kafka.connect.storage.StringConverter"),
+    (lambda c: edit_json(c / "debezium" / "orders.json", lambda d: d["config"].update({"transforms.key.field": "customer_id"})),
+     "partitioned on order_id, but connector orders keys topic orders by customer_id"),
+    (lambda c: edit_json(c / "debezium" / "orders.json", lambda d: d["config"].update({"transforms": "route,payload"})),
+     "partitioned on order_id, but no connector in"),
+    (lambda c: edit_json(c.joinpath(*ORDERS_TABLE), lambda d: d["tableIndexConfig"]["segmentPartitionConfig"]
+                         ["columnPartitionMap"]["order_id"].update({"functionName": "Modulo"})),
+     "partition function Modulo"),
+])
+def test_a_table_partitioned_unlike_its_topic_is_refused(configs, break_it, message):
+    break_it(configs)
+    result = run_bootstrap(configs)
+    assert result.returncode == 2, result.stdout
+    assert "orders_table.json" in result.stderr and message in result.stderr, result.stderr
+    assert "nothing was posted" in result.stderr
+
+
 def test_unreachable_service_is_named(configs):
     result = run_bootstrap(configs)
     assert result.returncode == 1
