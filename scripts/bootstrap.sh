@@ -243,7 +243,16 @@ apply_pinot() {
   name=$(jq -r .tableName <<<"$body")
   status=$(request GET "$PINOT_CONTROLLER_URL/tables/$name?type=realtime")
   if [[ "$status" == 200 ]] && jq -e '.REALTIME != null' "$BODY" >/dev/null; then
-    if jq -e --argjson want "$body" '.REALTIME | [.ingestionConfig, .upsertConfig, .routing, .instanceAssignmentConfigMap, .tableIndexConfig.streamConfigs, .tableIndexConfig.segmentPartitionConfig] == ($want | [.ingestionConfig, .upsertConfig, .routing, .instanceAssignmentConfigMap, .tableIndexConfig.streamConfigs, .tableIndexConfig.segmentPartitionConfig])' "$BODY" >/dev/null; then
+    # Unchanged when every value the file sets is what Pinot holds (Pinot fills in defaults of its own).
+    if jq -e --argjson want "$body" '
+        def declared_in($have): . as $w
+          | if type == "object" then ($have | type) == "object" and all(keys[]; . as $k | $w[$k] | declared_in($have[$k]))
+            elif type == "array" then ($have | type) == "array" and length == ($have | length)
+              and all(range(length); . as $i | $w[$i] | declared_in($have[$i]))
+            else . == $have end;
+        def compared: [.ingestionConfig, .upsertConfig, .routing, .instanceAssignmentConfigMap,
+                       .tableIndexConfig.streamConfigs, .tableIndexConfig.segmentPartitionConfig];
+        (.REALTIME | compared) as $have | $want | compared | declared_in($have)' "$BODY" >/dev/null; then
       log "pinot table $name: unchanged"
     else
       status=$(request PUT "$PINOT_CONTROLLER_URL/tables/$name" -H 'Content-Type: application/json' -d "$body")

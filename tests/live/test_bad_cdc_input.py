@@ -23,11 +23,13 @@ POISON = [
 
 
 def dropped_rows(cfg) -> float:
-    """Pinot's count of rows it could not decode or transform, from its Prometheus endpoint."""
+    """Pinot's count of rows it could not decode or transform, from its Prometheus endpoint, over
+    the topic's partitions."""
     text = requests.get(f"http://{cfg.bind_host}:{cfg.pinot_metrics_port}/metrics", timeout=10).text
-    match = re.search(r'servermetrics_count\{name="\\"pinot\.server\.person_REALTIME-person-0\.'
-                      r'invalidRealtimeRowsDropped\\""\} (\S+)', text)
-    return float(match.group(1)) if match else 0.0
+    # one counter per Kafka partition (person_REALTIME-person-<partition>)
+    counts = re.findall(r'servermetrics_count\{name="\\"pinot\.server\.person_REALTIME-person-\d+\.'
+                        r'invalidRealtimeRowsDropped\\""\} (\S+)', text)
+    return sum(map(float, counts))
 
 
 def test_poison_events_do_not_stop_ingestion(bootstrapped):
