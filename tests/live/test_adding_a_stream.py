@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import psycopg
@@ -27,6 +26,7 @@ from realtime_platform.local.services import run_postgres_init
 from realtime_platform.trino_client import query
 from tests.live.conftest import run_bootstrap
 from tests.live.connectors import wait_for_state
+from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
@@ -44,13 +44,6 @@ def fixture_files() -> list[Path]:
     """The stream's files, as paths relative to the repository."""
     return sorted(p.relative_to(FIXTURE) for p in FIXTURE.rglob("*") if p.is_file())
 
-
-def wait(what: str, condition, timeout_s: float = 300, every_s: float = 2):
-    deadline = time.monotonic() + timeout_s
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"{what} not reached after {timeout_s:.0f}s"
-        time.sleep(every_s)
-    return result
 
 
 def stack_snapshot(cfg) -> dict[str, list]:

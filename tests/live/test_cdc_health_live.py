@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -18,6 +17,7 @@ from realtime_platform import cdc_health
 from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.trino_client import query
 from tests.live.connectors import paused
+from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
@@ -31,12 +31,6 @@ def slot(cfg) -> cdc_health.SlotLag:
         slots = cdc_health.slot_lags(conn.execute(cdc_health.SLOT_LAG_SQL).fetchall())
     return next(s for s in slots if s.name == SLOT)
 
-
-def wait(what: str, condition, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not reached after {timeout_s:.0f}s"
-        time.sleep(2)
 
 
 def test_a_lagging_slot_fails_status_and_the_dag_then_recovers_with_no_row_lost(bootstrapped):

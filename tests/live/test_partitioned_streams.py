@@ -20,6 +20,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from realtime_platform.partitioning import partition_of
 from realtime_platform.trino_client import query
+from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
@@ -56,12 +57,6 @@ def read_topic(cfg, topic: str) -> list:
         consumer.close()
 
 
-def wait_until(what: str, condition, timeout_s: float = 240) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not reached after {timeout_s:.0f}s"
-        time.sleep(3)
-
 
 def test_changes_of_one_key_stay_in_its_partition_and_pinot_finds_every_key(bootstrapped):
     cfg = bootstrapped
@@ -82,7 +77,7 @@ def test_changes_of_one_key_stay_in_its_partition_and_pinot_finds_every_key(boot
         expected = {r[0]: r[1] for r in pg.execute(
             "SELECT order_id, status FROM orders WHERE channel = %s", (MARK,))}
 
-    wait_until("Pinot holds PostgreSQL's orders", lambda: dict(query(
+    wait("Pinot holds PostgreSQL's orders", lambda: dict(query(
         cfg, f"SELECT order_id, status FROM pinot.default.orders WHERE channel = '{MARK}' AND deleted = false"))
         == expected)
 
