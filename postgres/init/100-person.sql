@@ -9,10 +9,7 @@ CREATE TABLE IF NOT EXISTS public.person (
 -- Pinot to find the row a delete removes, without the WAL cost of FULL.
 ALTER TABLE public.person REPLICA IDENTITY DEFAULT;
 
--- What Debezium needs for this table (its role and debezium.heartbeat: 010-debezium.sql): read
--- access for the snapshot, and the stream's publication, created here because that needs table
--- ownership the role must not have (publication.autocreate.mode=disabled).
-\getenv debezium_user DEBEZIUM_USER
-SELECT format('GRANT SELECT ON public.person TO %I', :'debezium_user') \gexec
-SELECT 'CREATE PUBLICATION dbz_person FOR TABLE public.person, debezium.heartbeat'
-WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'dbz_person') \gexec
+-- Debezium's read access and the stream's publication (debezium/person.json: publication.name).
+\set source_table public.person
+\set publication dbz_person
+\ir lib/cdc-source.psql

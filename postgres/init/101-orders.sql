@@ -13,10 +13,7 @@ CREATE TABLE IF NOT EXISTS public.orders (
 );
 ALTER TABLE public.orders REPLICA IDENTITY DEFAULT;
 
--- What Debezium needs for this table (its role and debezium.heartbeat: 010-debezium.sql): read
--- access for the snapshot, and the stream's publication, created here because that needs table
--- ownership the role must not have (publication.autocreate.mode=disabled).
-\getenv debezium_user DEBEZIUM_USER
-SELECT format('GRANT SELECT ON public.orders TO %I', :'debezium_user') \gexec
-SELECT 'CREATE PUBLICATION dbz_orders FOR TABLE public.orders, debezium.heartbeat'
-WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = 'dbz_orders') \gexec
+-- Debezium's read access and the stream's publication (debezium/orders.json: publication.name).
+\set source_table public.orders
+\set publication dbz_orders
+\ir lib/cdc-source.psql

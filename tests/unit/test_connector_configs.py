@@ -47,8 +47,12 @@ class TestConnector:
         config = load_json(path)["config"]
         assert config["plugin.name"] == "pgoutput"
         assert config["slot.name"] and config["publication.name"]
-        init_sql = "\n".join(p.read_text() for p in (REPO / "postgres" / "init").glob("*.sql"))
-        assert f"CREATE PUBLICATION {config['publication.name']} " in init_sql
+        # The stream's DDL file names its table and publication for lib/cdc-source.psql.
+        table = config["table.include.list"].replace("\\", "")
+        ddl = [p.read_text() for p in (REPO / "postgres" / "init").glob("*.sql")]
+        [stream_ddl] = [text for text in ddl if f"\\set source_table {table}\n" in text]
+        assert f"\\set publication {config['publication.name']}\n" in stream_ddl
+        assert "\\ir lib/cdc-source.psql" in stream_ddl
 
     def test_heartbeats_advance_the_slot(self, path):
         config = load_json(path)["config"]
