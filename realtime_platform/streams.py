@@ -100,10 +100,15 @@ def load(path: Path) -> StreamManifest:
 
 
 @lru_cache(maxsize=8)
-def _streams(folder: str) -> tuple[StreamManifest, ...]:
-    return tuple(load(path) for path in sorted(Path(folder).glob("*.yml")))
+def _streams(files: tuple[tuple[str, int, int], ...]) -> tuple[StreamManifest, ...]:
+    return tuple(load(Path(path)) for path, _, _ in files)
 
 
 def streams(folder: Path | None = None) -> tuple[StreamManifest, ...]:
-    """Every stream manifest of the views folder, by name."""
-    return _streams(str(folder or views_dir()))
+    """Every stream manifest of the views folder, by name. Parsed again when a manifest is added,
+    removed or changed: a long-lived process (a DAG processor, a test session) sees a new stream."""
+    files = []
+    for path in sorted(Path(folder or views_dir()).glob("*.yml")):
+        stat = path.stat()
+        files.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return _streams(tuple(files))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import requests
 
 from realtime_platform import cdc_health
 from realtime_platform.local.airflow_client import AirflowClient

@@ -32,6 +32,15 @@ def test_a_new_streams_files_add_its_check_and_summary(tmp_path):
     assert shipments.summarize.columns == ["carrier", "status"] and shipments.summarize.partitions == 4
 
 
+def test_a_stream_added_or_removed_later_is_seen_by_the_same_process(tmp_path):
+    write(tmp_path, "orders", "source_table: public.orders\nkey: [order_id]\n")
+    assert [s.name for s in streams(tmp_path)] == ["orders"]
+    write(tmp_path, "shipments", "source_table: public.shipments\nkey: [shipment_id]\n")
+    assert [s.name for s in streams(tmp_path)] == ["orders", "shipments"]
+    (tmp_path / "orders.yml").unlink()
+    assert [s.name for s in streams(tmp_path)] == ["shipments"]
+
+
 @pytest.mark.parametrize("manifest, message", [
     ("source_table: shipments\nkey: [id]\n", "expected schema.table"),
     ("source_table: public.shipments\nkey: []\n", "key"),
