@@ -169,5 +169,7 @@ def test_requirements_are_pinned_and_keep_sqlalchemy_1():
 
 def test_init_sql_takes_the_password_from_the_environment():
     sql = (REPO_ROOT / "postgres" / "init" / "030-superset.sql").read_text()
-    assert r"\getenv superset_password SUPERSET_DB_PASSWORD" in sql
-    assert "CREATE DATABASE superset OWNER superset" in sql
+    assert "\\set app superset\n" in sql and "\\getenv password SUPERSET_DB_PASSWORD\n" in sql
+    assert "\\ir lib/metadata-database.psql" in sql
+    shared = (REPO_ROOT / "postgres" / "init" / "lib" / "metadata-database.psql").read_text()
+    assert "CREATE DATABASE %I OWNER %I" in shared and "PASSWORD %L" in shared
