@@ -6,11 +6,19 @@ VENV := .venv
 CTL := $(VENV)/bin/platformctl
 STAMP := $(VENV)/.installed
 
-.PHONY: help install up bootstrap demo test test-unit down status logs clean
+# TOPOLOGY=scaled (e.g. `make up TOPOLOGY=scaled`, or in .env) runs Pinot's roles, two Pinot servers,
+# a Trino worker, two Connect workers and a Dask cluster as separate processes, with data of their
+# own under .state/scaled (docs/scaling.md). Every target below acts on the chosen topology.
+ifdef TOPOLOGY
+export TOPOLOGY
+endif
+
+.PHONY: help install up bootstrap demo test test-default test-scaled test-unit down status logs clean
 
 help:
 	@echo "make demo    platform up, bootstrap, demo rows through to Trino (the main job)"
-	@echo "make test    the whole test suite (unit + live end-to-end; starts the stack if needed)"
+	@echo "make test    the whole test suite: unit + live end-to-end, then the scaled topology's"
+	@echo "             (test-default, test-scaled; each starts its stack if needed)"
 	@echo "make up | down | status | logs [SERVICE=name] | bootstrap | install | clean"
 
 # The Python environment, rebuilt when pyproject.toml changes.
@@ -44,9 +52,19 @@ $(BROWSER):
 	@echo "== Debian packages: chromium (browser tests)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation
 
-test: $(STAMP) $(BROWSER)
+test: test-default test-scaled
+
+# Unit tests and the live suite on the single-process topology.
+test-default: $(STAMP) $(BROWSER)
 	$(CTL) install
-	$(VENV)/bin/pytest
+	TOPOLOGY=single $(VENV)/bin/pytest
+
+# The live tests of the scaled topology (tests marked `scaled`), on a stack of their own: the
+# single-process stack is stopped first (both use the same ports).
+test-scaled: $(STAMP)
+	TOPOLOGY=single $(CTL) down
+	TOPOLOGY=scaled $(CTL) install
+	TOPOLOGY=scaled $(VENV)/bin/pytest -m scaled
 
 test-unit: $(STAMP)
 	$(VENV)/bin/pytest -m "not live"

@@ -39,11 +39,14 @@ def cmd_down(_: argparse.Namespace) -> None:
 def cmd_status(_: argparse.Namespace) -> None:
     from realtime_platform.local.stack import status
 
-    rows = status(_cfg())
-    print(f"{'SERVICE':<23}{'PROCESS':<12}{'HEALTH':<12}{'RSS':>9}")
+    cfg = _cfg()
+    rows = status(cfg)
+    print(f"topology {cfg.topology} (state in {cfg.stack_dir})")
+    print(f"{'SERVICE':<23}{'PROCESS':<12}{'PID':>8}  {'HEALTH':<12}{'RSS':>9}")
     for row in rows:
-        print(f"{row.name:<23}{row.state:<12}{row.health:<12}{row.rss_bytes / 2**20:>7.0f}MB")
-    print(f"{'total':<47}{sum(r.rss_bytes for r in rows) / 2**20:>7.0f}MB")
+        print(f"{row.name:<23}{row.state:<12}{row.pid or '-':>8}  {row.health:<12}"
+              f"{row.rss_bytes / 2**20:>7.0f}MB")
+    print(f"{'total':<57}{sum(r.rss_bytes for r in rows) / 2**20:>7.0f}MB")
     cdc_ok = print_cdc_health(_cfg()) if all(r.health == "healthy" for r in rows) else True
     orphaned = [row.name for row in rows if row.state == "ORPHANED"]
     if orphaned:

@@ -66,6 +66,10 @@ class PlatformSettings(BaseSettings):
     )
 
     state_dir: Path = Field(REPO_ROOT / ".state", description="Downloads, data, logs, rendered configs.")
+    topology: Literal["single", "scaled"] = Field(
+        "single", description="`single`: one process per service. `scaled`: Pinot's controller, broker "
+        "and two servers (replication 2), a Trino coordinator and worker, two Kafka Connect workers and "
+        "a Dask cluster for TSum (docs/scaling.md). Each topology keeps its own data (`stack_dir`).")
     bind_host: str = Field("127.0.0.1", description="Every local service listens on this address only.")
 
     # Versions (pinned in versions.env).
@@ -99,6 +103,16 @@ class PlatformSettings(BaseSettings):
     object_store_port: int = 9010
     airflow_port: int = 8085
     superset_port: int = 8088
+    # TOPOLOGY=scaled only: the second process of each scaled service.
+    trino_worker_port: int = 8081
+    connect_worker_2_port: int = 8084
+    connect_worker_2_metrics_port: int = 9406
+    pinot_server_2_port: int = 8198
+    pinot_server_2_admin_port: int = 8197
+    pinot_server_2_grpc_port: int = 8190
+    pinot_server_2_metrics_port: int = 8018
+    dask_scheduler_port: int = 8786
+    dask_dashboard_port: int = 8787
 
     # Databases and roles. Passwords come from .env only (generated on first `make up`).
     postgres_db: str = "app"
@@ -130,6 +144,30 @@ class PlatformSettings(BaseSettings):
     connect_heap: str = "768m"
     pinot_heap: str = "1536m"
     trino_heap: str = "2G"
+    # TOPOLOGY=scaled: each Pinot role in its own JVM, and each server holds every segment.
+    pinot_controller_heap: str = "512m"
+    pinot_broker_heap: str = "512m"
+    pinot_server_heap: str = "1g"
+    dask_worker_memory: str = "1GiB"
+
+    @property
+    def scaled(self) -> bool:
+        return self.topology == "scaled"
+
+    @property
+    def stack_dir(self) -> Path:
+        """Data, logs, rendered configs and run files of this topology (downloads are shared)."""
+        return self.state_dir / "scaled" if self.scaled else self.state_dir
+
+    @property
+    def pinot_replicas(self) -> int:
+        """Copies of each Pinot segment: one per server."""
+        return 2 if self.scaled else 1
+
+    @property
+    def dask_scheduler_address(self) -> str:
+        """The Dask cluster TSum runs on; empty: threads inside the Airflow task."""
+        return f"tcp://{self.bind_host}:{self.dask_scheduler_port}" if self.scaled else ""
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -183,6 +221,9 @@ class PlatformSettings(BaseSettings):
             "PINOT_CONTROLLER_URL": self.pinot_controller_url,
             "PINOT_CONTROLLER_URLS": f"{self.bind_host}:{self.pinot_controller_port}",
             "PINOT_SERVER_GRPC_PORT": str(self.pinot_server_grpc_port),
+            "PINOT_REPLICAS": str(self.pinot_replicas),
+            "PINOT_BROKER_QUERIES_ONLY": str(self.scaled).lower(),
+            "DASK_SCHEDULER_ADDRESS": self.dask_scheduler_address,
             "TRINO_URL": self.trino_url,
             "AWS_ACCESS_KEY_ID": self.aws_access_key_id.get_secret_value(),
             "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key.get_secret_value(),

@@ -16,6 +16,8 @@ TRINO_URL="${TRINO_URL:-http://127.0.0.1:8080}"
 # Kafka as Pinot's consumers reach it (in compose: kafka:9092).
 PINOT_KAFKA_BROKERS="${PINOT_KAFKA_BROKERS:-${KAFKA_BOOTSTRAP:-127.0.0.1:9092}}"
 S3_BUCKET="${S3_BUCKET:-realtime-platform}"
+# Copies of each Pinot segment, one per server (TOPOLOGY=scaled: 2); the table files say 1.
+PINOT_REPLICAS="${PINOT_REPLICAS:-1}"
 DEBEZIUM_DIR="${DEBEZIUM_DIR:-$REPO_ROOT/debezium}"
 PINOT_TABLES_DIR="${PINOT_TABLES_DIR:-$REPO_ROOT/pinot/tables}"
 VIEWS_DIR="${VIEWS_DIR:-$REPO_ROOT/dags/sql/views}"
@@ -123,6 +125,7 @@ validate_all() {
   local f dir schema table tables=0
   shopt -s nullglob
   local connectors=("$DEBEZIUM_DIR"/*.json)
+  [[ "$PINOT_REPLICAS" =~ ^[1-9][0-9]*$ ]] || problem PINOT_REPLICAS "must be a positive integer, is '$PINOT_REPLICAS'"
   ((${#connectors[@]})) || problem "$DEBEZIUM_DIR" "no connector files"
   for f in "${connectors[@]}"; do validate_connector "$f"; done
   for dir in "$PINOT_TABLES_DIR"/*/; do
@@ -218,9 +221,14 @@ wait_connector_running() {
 # ---------------------------------------------------------------------------------------------
 # Pinot
 # ---------------------------------------------------------------------------------------------
-render_pinot_table() {  # fills ${PINOT_KAFKA_BROKERS} in string values
-  jq -c --arg brokers "$PINOT_KAFKA_BROKERS" \
-    'walk(if type == "string" then gsub("\\$\\{PINOT_KAFKA_BROKERS\\}"; $brokers) else . end)' "$1"
+render_pinot_table() {  # fills ${PINOT_KAFKA_BROKERS} in string values; PINOT_REPLICAS copies
+  # Each replica group is one copy of every partition, so upsert keeps one primary-key map per copy.
+  jq -c --arg brokers "$PINOT_KAFKA_BROKERS" --argjson replicas "$PINOT_REPLICAS" '
+    walk(if type == "string" then gsub("\\$\\{PINOT_KAFKA_BROKERS\\}"; $brokers) else . end)
+    | .segmentsConfig.replicasPerPartition = ($replicas | tostring)
+    | if .instanceAssignmentConfigMap.CONSUMING.replicaGroupPartitionConfig != null
+      then .instanceAssignmentConfigMap.CONSUMING.replicaGroupPartitionConfig.numReplicaGroups = $replicas
+      else . end' "$1"
 }
 
 apply_pinot() {
@@ -293,11 +301,13 @@ wait_pinot_consuming() {
   local table=$1 deadline=$((SECONDS + WAIT_SECONDS))
   while true; do
     request GET "$PINOT_CONTROLLER_URL/tables/${table%_REALTIME}/externalview" >/dev/null
-    if jq -e '[.REALTIME // {} | .[] | .[]] | index("CONSUMING")' "$BODY" >/dev/null 2>&1; then
-      log "pinot table $table: consuming"
+    # Every consuming segment on PINOT_REPLICAS servers.
+    if jq -e --argjson replicas "$PINOT_REPLICAS" '[.REALTIME // {} | .[] | select(any(.[]; . == "CONSUMING"))
+        | [.[] | select(. == "CONSUMING")] | length] | length > 0 and min >= $replicas' "$BODY" >/dev/null 2>&1; then
+      log "pinot table $table: consuming ($PINOT_REPLICAS replica(s))"
       return 0
     fi
-    ((SECONDS < deadline)) || die "pinot table $table has no CONSUMING segment after ${WAIT_SECONDS}s"
+    ((SECONDS < deadline)) || die "pinot table $table has no CONSUMING segment on $PINOT_REPLICAS server(s) after ${WAIT_SECONDS}s"
     sleep 2
   done
 }

@@ -153,8 +153,8 @@ RunSql = Callable[[Sequence[str]], list[list[tuple]]]  # statements on one conne
 
 
 def read_grouped(spec: SummarySpec, run_sql: RunSql, dask_scheduler: str | None = None):
-    """The view's distinct rows with counts (column WEIGHT), as one pandas frame, and the number
-    of partition queries that read them.
+    """The view's distinct rows with counts (column WEIGHT), as one pandas frame, the number of
+    partition queries that read them, and where they ran (the Dask workers' names, or "threads").
 
     The partition queries run as Dask tasks; equal rows from different partitions stay
     separate rows here (summarize_weighted adds their counts up).
@@ -162,13 +162,14 @@ def read_grouped(spec: SummarySpec, run_sql: RunSql, dask_scheduler: str | None 
     import dask
     import pandas as pd
 
-    def fetch(sql: str) -> pd.DataFrame:
+    def fetch(sql: str) -> tuple[pd.DataFrame, str]:
         try:
             [rows] = run_sql([sql])
         except Exception as error:
             raise RuntimeError(f"{spec.view}: the grouped pass failed: {error} (SQL: {sql})") from error
         frame = pd.DataFrame.from_records(rows, columns=[*spec.columns, WEIGHT])
-        return frame.astype({WEIGHT: "int64"})  # also when no row came back (an empty view)
+        # astype: also when no row came back (an empty view)
+        return frame.astype({WEIGHT: "int64"}), _dask_worker_name()
 
     [[(low, high)]] = run_sql([spec.bounds_query()])
     queries = spec.grouped_queries(low, high)
@@ -177,10 +178,21 @@ def read_grouped(spec: SummarySpec, run_sql: RunSql, dask_scheduler: str | None 
         from distributed import Client
 
         with Client(dask_scheduler) as client:
-            frames = client.compute(parts, sync=True)
+            results = client.compute(parts, sync=True)
     else:
-        frames = dask.compute(*parts, scheduler="threads")
-    return pd.concat(frames, ignore_index=True), len(queries)
+        results = dask.compute(*parts, scheduler="threads")
+    frames, ran_on = zip(*results) if results else ((), ())
+    return pd.concat(frames, ignore_index=True), len(queries), sorted(set(ran_on))
+
+
+def _dask_worker_name() -> str:
+    """The name of the Dask worker running the current task, or "threads" outside a cluster."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name)
+    except (ImportError, ValueError):
+        return "threads"
 
 
 def replace_date(spec: SummarySpec, run_date: str, summary, run_sql: RunSql) -> None:
@@ -222,7 +234,7 @@ def summarize_view(spec: SummarySpec, run_date: str, bucket: str, run_sql: RunSq
 
     [described] = run_sql([spec.columns_query()])
     check_columns(spec, described)
-    grouped, queries = read_grouped(spec, run_sql, dask_scheduler)
+    grouped, queries, ran_on = read_grouped(spec, run_sql, dask_scheduler)
     summary = summarize_weighted(grouped, weight=WEIGHT)
     for statement in target_ddl(spec, bucket):
         run_sql([statement])
@@ -232,6 +244,7 @@ def summarize_view(spec: SummarySpec, run_date: str, bucket: str, run_sql: RunSq
         "rows": summary.total_rows,
         "distinct_rows": summary.distinct_rows,
         "grouped_queries": queries,
+        "ran_on": ran_on,
         "patterns": [p.to_dict() for p in summary],
         "uncovered_share": summary.uncovered_share,
         "table": spec.target_table,

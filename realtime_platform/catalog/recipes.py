@@ -45,7 +45,7 @@ def _settings_environment() -> dict[str, str]:
         cfg = settings()
         return {
             **cfg.service_environment(),
-            "DATAHUB_STATE_DIR": str(cfg.state_dir / "datahub"),
+            "DATAHUB_STATE_DIR": str(cfg.stack_dir / "datahub"),
             "SUPERSET_URL": f"http://{cfg.bind_host}:{cfg.superset_port}",
             "SUPERSET_USERNAME": SUPERSET_USERNAME,
             "SUPERSET_PASSWORD": cfg.superset_admin_password.get_secret_value(),

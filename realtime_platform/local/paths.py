@@ -10,12 +10,13 @@ from realtime_platform.config import REPO_ROOT, PlatformSettings
 
 @dataclass(frozen=True)
 class StatePaths:
-    root: Path
+    root: Path  # this topology's own state
+    shared: Path | None = None  # downloads and launchers every topology uses (default: root)
 
     @property
     def dist(self) -> Path:
         """Unpacked services (jars, tarballs), one folder per service and version."""
-        return self.root / "dist"
+        return (self.shared or self.root) / "dist"
 
     @property
     def data(self) -> Path:
@@ -38,7 +39,7 @@ class StatePaths:
     @property
     def bin(self) -> Path:
         """Small launchers for users (e.g. the Trino CLI)."""
-        return self.root / "bin"
+        return (self.shared or self.root) / "bin"
 
     def create(self) -> None:
         for path in (self.dist, self.data, self.logs, self.conf, self.run, self.bin):
@@ -46,7 +47,7 @@ class StatePaths:
 
 
 def state_paths(cfg: PlatformSettings) -> StatePaths:
-    return StatePaths(cfg.state_dir)
+    return StatePaths(cfg.stack_dir, shared=cfg.state_dir)
 
 
 MAVEN_POMS = REPO_ROOT / "local" / "maven"

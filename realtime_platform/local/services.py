@@ -184,17 +184,33 @@ def kafka_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     return Service("kafka", command, health.tcp(cfg.bind_host, cfg.kafka_port), stage=0)
 
 
-def prepare_connect(cfg: PlatformSettings, paths: StatePaths) -> None:
+def _connect_conf_root(paths: StatePaths, name: str) -> Path:
+    """Where a worker's rendered config lives: the first worker's in conf/connect."""
+    return paths.conf if name == "connect" else paths.conf / name
+
+
+def render_connect_worker(cfg: PlatformSettings, paths: StatePaths, name: str, port: int) -> None:
     plugin_path = paths.dist / f"connect-plugins-debezium-{cfg.debezium_version}"
-    render_service("connect", paths.conf, {**_template_values(cfg, paths), "PLUGIN_PATH": str(plugin_path)})
+    render_service("connect", _connect_conf_root(paths, name),
+                   {**_template_values(cfg, paths), "PLUGIN_PATH": str(plugin_path), "CONNECT_PORT": str(port)})
+
+
+def prepare_connect(cfg: PlatformSettings, paths: StatePaths) -> None:
+    render_connect_worker(cfg, paths, "connect", cfg.connect_port)
+
+
+def connect_worker(cfg: PlatformSettings, paths: StatePaths, name: str, port: int, metrics_port: int) -> Service:
+    """A Kafka Connect worker in distributed mode; workers of one group share the config topics."""
+    conf = _connect_conf_root(paths, name) / "connect" / "connect-distributed.properties"
+    command = [_java17(cfg), "-Xms256m", f"-Xmx{cfg.connect_heap}", *_log4j_flags(),
+               _metrics_agent(cfg, metrics_port, "connect"), "-cp", _kafka_lib(cfg, paths),
+               "org.apache.kafka.connect.cli.ConnectDistributed", str(conf)]
+    return Service(name, command, health.http(f"http://{cfg.bind_host}:{port}/connectors"), stage=1,
+                   start_timeout_s=180)
 
 
 def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    command = [_java17(cfg), "-Xms256m", f"-Xmx{cfg.connect_heap}", *_log4j_flags(),
-               _metrics_agent(cfg, cfg.connect_metrics_port, "connect"), "-cp", _kafka_lib(cfg, paths), "org.apache.kafka.connect.cli.ConnectDistributed",
-               str(paths.conf / "connect" / "connect-distributed.properties")]
-    return Service("connect", command, health.http(f"{cfg.connect_url}/connectors"), stage=1,
-                   start_timeout_s=180)
+    return connect_worker(cfg, paths, "connect", cfg.connect_port, cfg.connect_metrics_port)
 
 
 # --- S3Proxy (local stand-in for S3; the hive catalog's file metastore lives in it too) ------------
@@ -232,7 +248,8 @@ PINOT_CLUSTER = "PinotCluster"
 
 def _pinot_values(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
     return {**_template_values(cfg, paths), "PINOT_DATA_DIR": str(paths.data / "pinot"),
-            "PINOT_SERVER_NETTY_PORT": str(cfg.pinot_server_port)}
+            "PINOT_SERVER_NETTY_PORT": str(cfg.pinot_server_port),
+            "PINOT_SERVER_DIR": str(paths.data / "pinot" / "server")}
 
 
 def _pinot_java(cfg: PlatformSettings, paths: StatePaths) -> list[str]:
@@ -271,17 +288,36 @@ def pinot_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 
 # --- Trino ----------------------------------------------------------------------------------------
 
+def _trino_dirs(paths: StatePaths, name: str) -> tuple[Path, Path]:
+    """A Trino node's rendered etc dir and its data dir (the coordinator's: conf/trino, data/trino)."""
+    etc = paths.conf / "trino" if name == "trino" else paths.conf / name / "trino"
+    return etc, paths.data / name
+
+
+def render_trino_node(cfg: PlatformSettings, paths: StatePaths, name: str, port: int) -> None:
+    """The coordinator is `trino` (its node id stays trino-local-1); any other name is a worker."""
+    etc, data = _trino_dirs(paths, name)
+    coordinator = name == "trino"
+    values = {**_template_values(cfg, paths), "TRINO_DATA_DIR": str(data),
+              "TRINO_CATALOG_DIR": str(warehouse.trino_catalog_dir(cfg, paths)), "TRINO_HEAP": cfg.trino_heap,
+              "TRINO_COORDINATOR": str(coordinator).lower(), "TRINO_HTTP_PORT": str(port),
+              "TRINO_NODE_ID": "trino-local-1" if coordinator else name, "TRINO_NODE_HOST": cfg.bind_host}
+    render_service("trino", etc.parent, values)
+
+
 def prepare_trino(cfg: PlatformSettings, paths: StatePaths) -> None:
-    values = {**_template_values(cfg, paths), "TRINO_DATA_DIR": str(paths.data / "trino"),
-              "TRINO_CATALOG_DIR": str(warehouse.trino_catalog_dir(cfg, paths)), "TRINO_HEAP": cfg.trino_heap}
-    render_service("trino", paths.conf, values)
+    render_trino_node(cfg, paths, "trino", cfg.trino_port)
+
+
+def trino_node(cfg: PlatformSettings, paths: StatePaths, name: str, port: int) -> Service:
+    java_home = find_java_home(minimum=24)  # Trino 476 requires Java 24+
+    server = paths.dist / f"trino-server-{cfg.trino_version}"
+    etc, data = _trino_dirs(paths, name)
+    command = [str(server / "bin" / "launcher"), "run", f"--etc-dir={etc}", f"--data-dir={data}"]
+    environment = {"JAVA_HOME": str(java_home), "PATH": f"{java_home / 'bin'}:{os.environ.get('PATH', '')}"}
+    return Service(name, command, health.trino_ready(f"http://{cfg.bind_host}:{port}"), stage=2,
+                   start_timeout_s=240, environment=environment)
 
 
 def trino_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    java_home = find_java_home(minimum=24)  # Trino 476 requires Java 24+
-    server = paths.dist / f"trino-server-{cfg.trino_version}"
-    command = [str(server / "bin" / "launcher"), "run", f"--etc-dir={paths.conf / 'trino'}",
-               f"--data-dir={paths.data / 'trino'}"]
-    environment = {"JAVA_HOME": str(java_home), "PATH": f"{java_home / 'bin'}:{os.environ.get('PATH', '')}"}
-    return Service("trino", command, health.trino_ready(cfg.trino_url), stage=2, start_timeout_s=240,
-                   environment=environment)
+    return trino_node(cfg, paths, "trino", cfg.trino_port)

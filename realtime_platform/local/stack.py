@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import psutil
 
 from realtime_platform.config import PlatformSettings
 from realtime_platform.local import airflow_services as airflow
+from realtime_platform.local import scaled_services as scaled
 from realtime_platform.local import services as svc
 from realtime_platform.local import superset_services as superset
 from realtime_platform.local import processes, supervisor
@@ -22,25 +24,37 @@ from realtime_platform.local.paths import StatePaths, state_paths
 ServiceSpec = tuple[Callable[[PlatformSettings, StatePaths], svc.Service],
                     Callable[[PlatformSettings, StatePaths], None] | None]
 
-SPECS: list[ServiceSpec] = [
+STORAGE: list[ServiceSpec] = [
     (svc.postgres_service, svc.prepare_postgres),
     (svc.object_store_service, svc.prepare_object_store),
     (svc.kafka_service, svc.prepare_kafka),
+]
+SINGLE: list[ServiceSpec] = [
     (svc.connect_service, svc.prepare_connect),
     (svc.zookeeper_service, svc.prepare_pinot),
     (svc.pinot_service, None),
     (svc.trino_service, svc.prepare_trino),
-    (superset.superset_service, superset.prepare_superset),
-    (airflow.airflow_api_server_service, airflow.prepare_airflow),
-    (airflow.airflow_scheduler_service, None),
-    (airflow.airflow_dag_processor_service, None),
-    (airflow.airflow_triggerer_service, None),
 ]
+SCALED: list[ServiceSpec] = [
+    (scaled.dask_scheduler_service, None),
+    *((partial(scaled.dask_worker_service, name=name), None) for name in scaled.DASK_WORKERS),
+    (svc.connect_service, scaled.prepare_connect),
+    (scaled.connect_worker_2_service, None),
+    (svc.zookeeper_service, scaled.prepare_pinot),
+    (scaled.pinot_controller_service, None),
+    (scaled.pinot_broker_service, None),
+    *((partial(scaled.pinot_server_service, name=name), None) for name in scaled.PINOT_SERVERS),
+    (svc.trino_service, scaled.prepare_trino),
+    (scaled.trino_worker_service, None),
+]
+APPS: list[ServiceSpec] = [*superset.SUPERSET_SPECS, *airflow.AIRFLOW_SPECS]
 
 
 def active_specs(cfg: PlatformSettings) -> list[ServiceSpec]:
-    """With WAREHOUSE=aws the hive catalog uses AWS itself: no local object store."""
-    return [spec for spec in SPECS
+    """The topology's services. With WAREHOUSE=aws the hive catalog uses AWS itself: no local
+    object store."""
+    specs = [*STORAGE, *(SCALED if cfg.scaled else SINGLE), *APPS]
+    return [spec for spec in specs
             if not (cfg.warehouse == "aws" and spec[0] is svc.object_store_service)]
 
 
@@ -72,9 +86,18 @@ def ports_in_use(cfg: PlatformSettings) -> list[int]:
     return busy
 
 
+def other_topology(cfg: PlatformSettings) -> PlatformSettings:
+    return cfg.model_copy(update={"topology": "single" if cfg.scaled else "scaled"})
+
+
 def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
     paths = state_paths(cfg)
+    other = other_topology(cfg)
+    if supervisor.daemon_running(state_paths(other)):  # both use the same ports
+        raise RuntimeError(f"the {other.topology} topology is running; stop it first "
+                           f"(`make down TOPOLOGY={other.topology}`)")
     started = time.monotonic()
+    print(f"== topology {cfg.topology} (state in {paths.root})")
     print("== installing services (cached after the first run)")
     install_all(cfg, set(only) if only else None)
     services = all_services(cfg, paths)
@@ -146,7 +169,7 @@ def status(cfg: PlatformSettings) -> list[ServiceStatus]:
             state = "ORPHANED"
             rss += sum(p.rss_bytes for p in stray[service.name])
         result.append(ServiceStatus(service.name, state, "healthy" if service.health.ok() else "unhealthy",
-                                    rss))
+                                    rss, info.get("pid", 0) or None))
     return result
 
 
@@ -156,6 +179,7 @@ class ServiceStatus:
     state: str
     health: str
     rss_bytes: int
+    pid: int | None = None
 
 
 def _tree_rss(pid: int) -> int:

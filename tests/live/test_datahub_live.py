@@ -185,6 +185,6 @@ def test_datahub_ingestion_dag_runs_through_airflow(bootstrapped, catalog):  # c
 def _platform_catalog(cfg) -> dict:
     import os
 
-    env = {**os.environ, "DATAHUB_STATE_DIR": str(cfg.state_dir / "datahub")}
+    env = {**os.environ, "DATAHUB_STATE_DIR": str(cfg.stack_dir / "datahub")}
     env.pop("DATAHUB_GMS_URL", None)
     return env

@@ -5,13 +5,15 @@ The file is interpolated the way `docker compose --env-file versions.env --env-f
 schema as shipped by the check-jsonschema package. The other tests tie it to the rest of the
 repository: mounted paths exist, variables have values, image versions are the local mode's,
 endpoints match scripts/bootstrap.sh, and the service configs are local/conf's templates, rendered
-with compose's values by its render-conf job.
+with compose's values by its render-conf job (and, for the `scaled` profile's second processes, by
+render-conf-scaled).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.resources
+import inspect
 import json
 import re
 from pathlib import Path
@@ -35,9 +37,18 @@ LOCAL_MODE_IMAGES = {
     "pinot-controller": ("apachepinot/pinot", "PINOT_VERSION"),
     "pinot-broker": ("apachepinot/pinot", "PINOT_VERSION"),
     "pinot-server": ("apachepinot/pinot", "PINOT_VERSION"),
+    "pinot-server-2": ("apachepinot/pinot", "PINOT_VERSION"),
     "trino": ("trinodb/trino", "TRINO_VERSION"),
+    "trino-worker": ("trinodb/trino", "TRINO_VERSION"),
 }
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|ACCESS_KEY|TOKEN|FERNET|SIGNING_KEY", re.IGNORECASE)
+
+# Profile `scaled`: the local mode's TOPOLOGY=scaled, the second process of each scaled service.
+SCALED = {"render-conf-scaled", "pinot-server-2", "trino-worker", "connect-2", "dask-scheduler",
+          "dask-worker-1", "dask-worker-2"}
+DASK_WORKERS = ("dask-worker-1", "dask-worker-2")
+AIRFLOW_SERVICES = ("airflow-init", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
+                    "airflow-triggerer")
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -187,6 +198,7 @@ def test_every_service_is_named_for_what_it_runs(services):
     assert {name for name in services if name.startswith("datahub-")} >= {
         "datahub-mysql", "datahub-opensearch", "datahub-kafka", "datahub-system-update",
         "datahub-gms", "datahub-frontend", "datahub-actions"}
+    assert SCALED <= set(services)
 
 
 # --- variables and secrets ----------------------------------------------------------------------
@@ -325,8 +337,7 @@ def test_compose_only_images_are_pinned_in_versions_env(raw, services):
     superset = (DOCKER / "superset" / "Dockerfile").read_text()
     assert "FROM apache/airflow:slim-${AIRFLOW_VERSION}-python3.11" in airflow
     assert "FROM apache/superset:${SUPERSET_VERSION}" in superset
-    for name in ("airflow-init", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
-                 "airflow-triggerer"):
+    for name in (*AIRFLOW_SERVICES, "dask-scheduler", *DASK_WORKERS):
         assert services[name]["build"]["args"]["AIRFLOW_VERSION"] == versions["AIRFLOW_VERSION"]
     for name in ("superset-init", "superset"):
         assert services[name]["build"]["args"]["SUPERSET_VERSION"] == versions["SUPERSET_VERSION"]
@@ -450,6 +461,8 @@ def test_profiles(services):
             assert service.get("profiles") == ["datahub"], name
         elif name.startswith("superset"):
             assert service.get("profiles") == ["superset"], name
+        elif name in SCALED:
+            assert service.get("profiles") == ["scaled"], name
         elif name != "bootstrap":
             assert not service.get("profiles"), f"{name} belongs to the default set"
     for name, service in services.items():
@@ -482,24 +495,49 @@ def test_connectors_find_their_environment_in_connect(services):
     assert connect["POSTGRES_HOST"] == "postgres"
 
 
-@pytest.fixture(scope="module")
-def rendered_conf(services, tmp_path_factory) -> Path:
-    """The service-conf volume as compose's render-conf job writes it: the local mode's templates,
-    rendered by realtime_platform.conf_templates with the job's environment."""
+# The render jobs and the folder of the service-conf volume (mounted at /platform-conf) each writes.
+RENDER_JOBS = {"render-conf": "/platform-conf", "render-conf-scaled": "/platform-conf/scaled"}
+
+
+def render_job(services: dict, name: str, volume: Path) -> Path:
+    """Runs compose's render job `name` as the container would, with the service-conf volume at
+    `volume`; returns the folder it wrote (the volume's root, or its folder for that job)."""
     from realtime_platform import conf_templates
 
-    job = services["render-conf"]
-    out_dir = tmp_path_factory.mktemp("platform-conf")
+    job = services[name]
     python, module_flag, module, target, *names = job["entrypoint"]
     assert (python, module_flag, module, target) == ("python3", "-m", "realtime_platform.conf_templates",
-                                                     "/platform-conf")
+                                                     RENDER_JOBS[name])
+    out_dir = volume / Path(target).relative_to("/platform-conf")
     assert conf_templates.main([str(out_dir), *names], environment(job)) == 0, \
-        "a template has a placeholder the job does not set"
+        f"{name}: a template has a placeholder the job does not set"
     mounts = {target: source for source, target in bind_mounts(job)}
     assert Path(mounts["/repo/local/conf"]).resolve() == conf_templates.TEMPLATES
     assert Path(mounts["/repo/realtime_platform"]).resolve() == REPO / "realtime_platform"
     assert "service-conf:/platform-conf" in job["volumes"]
     return out_dir
+
+
+@pytest.fixture(scope="module")
+def conf_volume(services, tmp_path_factory) -> Path:
+    """The service-conf volume once both render jobs have run (the default one first)."""
+    volume = tmp_path_factory.mktemp("platform-conf")
+    for name in RENDER_JOBS:
+        render_job(services, name, volume)
+    return volume
+
+
+@pytest.fixture(scope="module")
+def rendered_conf(services, tmp_path_factory) -> Path:
+    """The service-conf volume as compose's render-conf job writes it: the local mode's templates,
+    rendered by realtime_platform.conf_templates with the job's environment."""
+    return render_job(services, "render-conf", tmp_path_factory.mktemp("platform-conf"))
+
+
+@pytest.fixture(scope="module")
+def rendered_scaled_conf(conf_volume) -> Path:
+    """What render-conf-scaled writes: the configs of the scaled profile's second processes."""
+    return conf_volume / "scaled"
 
 
 # The services that read the rendered configs, and a file each one names.
@@ -589,14 +627,38 @@ def test_trino_has_the_environment_of_its_catalogs(services, rendered_conf):
     mounts = {target: source for source, target in bind_mounts(services["trino"])}
     assert Path(mounts["/etc/trino/catalog"]).resolve() == (REPO / "trino" / "catalogs").resolve()
     config = read_properties(rendered_conf / "trino" / "config.properties")
+    node = read_properties(rendered_conf / "trino" / "node.properties")
     assert config["catalog.config-dir"] == "/etc/trino/catalog"
+    assert config["coordinator"] == "true"
     assert config["discovery.uri"] == f"http://trino:{config['http-server.http.port']}"
+    assert node["node.internal-address"] == "trino" and node["node.id"]
     heap = [line for line in (rendered_conf / "trino" / "jvm.config").read_text().splitlines() if line.startswith("-Xmx")]
     assert heap == ["-Xmx2G"], "TRINO_HEAP's default, as in the local mode"
     command = services["trino"]["command"]
     assert command[0] == "/usr/lib/trino/bin/run-trino"
     assert {arg.split("=", 1)[1] for arg in command[1:]} == {
         f"/platform-conf/trino/{name}" for name in ("config.properties", "node.properties", "jvm.config", "log.properties")}
+
+
+@pytest.mark.parametrize("name", ["trino", "trino-worker"])
+def test_every_trino_node_has_the_environment_and_mount_of_the_catalogs(services, name):
+    """A worker loads the catalogs too: a missing ${ENV:...} fails it as it fails the coordinator."""
+    needed = {m[1] for path in (REPO / "trino" / "catalogs").glob("*.properties")
+              for m in re.finditer(r"\$\{ENV:(\w+)\}", path.read_text())}
+    assert "PINOT_BROKER_QUERIES_ONLY" in needed
+    env = environment(services[name])
+    assert needed <= set(env), needed - set(env)
+    assert env["PINOT_BROKER_QUERIES_ONLY"] in ("true", "false")
+    mounts = {target: source for source, target in bind_mounts(services[name])}
+    assert Path(mounts["/etc/trino/catalog"]).resolve() == (REPO / "trino" / "catalogs").resolve()
+
+
+def test_trino_reads_pinot_segments_by_default(raw, services):
+    """Compose's Pinot servers each have a host of their own, so segment reads at one gRPC port work
+    in the scaled profile too: broker-only reads stay an option, off by default."""
+    assert environment(raw["services"]["trino"])["PINOT_BROKER_QUERIES_ONLY"] == \
+        "${PINOT_BROKER_QUERIES_ONLY:-false}"
+    assert environment(services["trino"])["PINOT_BROKER_QUERIES_ONLY"] == "false"
 
 
 def test_s3_defaults_to_the_object_store_which_keeps_a_volume(raw, services):
@@ -647,7 +709,9 @@ def test_airflow_runs_the_repositorys_dags_with_its_connections(services):
 # The JVMs and the local/conf/<service>/jmx-exporter.yaml each one loads the agent with.
 METRICS = {"kafka": ("KAFKA_OPTS", 9404, "kafka"), "connect": ("KAFKA_OPTS", 9405, "connect"),
            "pinot-controller": ("JAVA_OPTS", 8008, "pinot"), "pinot-broker": ("JAVA_OPTS", 8008, "pinot"),
-           "pinot-server": ("JAVA_OPTS", 8008, "pinot")}
+           "pinot-server": ("JAVA_OPTS", 8008, "pinot"),
+           # profile scaled: each in a container of its own, on the same container ports
+           "connect-2": ("KAFKA_OPTS", 9405, "connect"), "pinot-server-2": ("JAVA_OPTS", 8008, "pinot")}
 
 
 @pytest.mark.parametrize("name", sorted(METRICS))
@@ -720,3 +784,237 @@ def test_generated_secrets_are_long_enough_for_datahubs_session_key(tmp_path):
     values = read_env_file(path)
     assert set(values) == set(GENERATED) and len(values["DATAHUB_SECRET"]) >= 32
     assert not ensure_env_file(path)  # nothing missing: nothing rewritten
+
+
+# --- profile `scaled`: the local mode's TOPOLOGY=scaled ------------------------------------------
+
+# The scaled profile's second processes, the default service each one doubles, and the file of
+# render-conf-scaled it reads.
+SCALED_PAIRS = {
+    "pinot-server-2": ("pinot-server", "/platform-conf/scaled/pinot/server.conf"),
+    "trino-worker": ("trino", "/platform-conf/scaled/trino/config.properties"),
+    "connect-2": ("connect", "/platform-conf/scaled/connect/connect-distributed.properties"),
+}
+
+
+def waits_for(services: dict, name: str) -> set[str]:
+    """Every service `name` waits for, directly or through the services it waits for."""
+    waited, todo = set(), [name]
+    while todo:
+        for dependency in depends(services[todo.pop()]):
+            if dependency not in waited:
+                waited.add(dependency)
+                todo.append(dependency)
+    return waited
+
+
+def argv(service: dict) -> list[str]:
+    entrypoint, command = service.get("entrypoint", []), service.get("command", [])
+    return [*([entrypoint] if isinstance(entrypoint, str) else entrypoint),
+            *([command] if isinstance(command, str) else command)]
+
+
+def test_the_default_set_never_needs_the_scaled_profile(services):
+    default = {name for name, service in services.items() if not service.get("profiles")}
+    assert default and not default & SCALED
+    for name in default:
+        assert not waits_for(services, name) & SCALED, name
+        assert not any("/platform-conf/scaled" in arg for arg in argv(services[name])), name
+
+
+@pytest.mark.parametrize("name", sorted(RENDER_JOBS))
+def test_render_jobs_set_every_placeholder_of_the_templates_they_render(services, name):
+    from realtime_platform.conf_templates import RENDERED, TEMPLATES, placeholders
+
+    job = services[name]
+    rendered = job["entrypoint"][4:]
+    assert set(rendered) == {"pinot", "trino", "connect"}
+    needed = {placeholder for service in rendered for file in RENDERED[service]
+              for placeholder in placeholders(TEMPLATES / service / file)}
+    assert {"TRINO_COORDINATOR", "TRINO_HTTP_PORT", "TRINO_NODE_ID", "TRINO_NODE_HOST",
+            "PINOT_SERVER_DIR"} <= needed
+    missing = needed - set(environment(job))
+    assert not missing, f"{name} has no value for {sorted(missing)}"
+
+
+def test_the_scaled_render_never_overwrites_the_default_one(services, conf_volume, tmp_path):
+    from realtime_platform.conf_templates import RENDERED
+
+    default_target = services["render-conf"]["entrypoint"][3]
+    scaled_target = services["render-conf-scaled"]["entrypoint"][3]
+    assert scaled_target != default_target and scaled_target.startswith(default_target + "/")
+    # No service's folder of the default render is (or holds) the scaled one.
+    assert Path(scaled_target).relative_to(default_target).parts[0] not in RENDERED
+    # Both renders in one volume: the default files are exactly what render-conf alone writes.
+    alone = render_job(services, "render-conf", tmp_path)
+    scaled_dir = conf_volume / Path(scaled_target).relative_to(default_target)
+    default_files = {p.relative_to(conf_volume): p.read_text() for p in conf_volume.rglob("*")
+                     if p.is_file() and scaled_dir not in p.parents}
+    assert default_files == {p.relative_to(alone): p.read_text() for p in alone.rglob("*") if p.is_file()}
+    assert services["render-conf-scaled"]["volumes"] == services["render-conf"]["volumes"]
+
+
+def test_the_scaled_render_differs_from_the_default_only_in_the_second_processes_identity(services):
+    default, scaled = environment(services["render-conf"]), environment(services["render-conf-scaled"])
+    changed = {key: (default.get(key), value) for key, value in scaled.items() if default.get(key) != value}
+    assert changed == {
+        "PINOT_SERVER_HOST": ("pinot-server", "pinot-server-2"),
+        "TRINO_COORDINATOR": ("true", "false"),
+        "TRINO_NODE_ID": (default["TRINO_NODE_ID"], "trino-worker-1"),
+        "TRINO_NODE_HOST": ("trino", "trino-worker"),
+        "CONNECT_HOST": ("connect", "connect-2"),
+    }
+    assert set(scaled) == set(default)
+
+
+@pytest.mark.parametrize("name", sorted(SCALED_PAIRS))
+def test_second_processes_read_the_scaled_render_after_it_ran(services, rendered_scaled_conf, name):
+    first, conf_file = SCALED_PAIRS[name]
+    service = services[name]
+    args = argv(service)
+    assert any(conf_file in arg for arg in args), args
+    # Only the scaled render's files: never the first process's.
+    confs = [arg for arg in args if "/platform-conf/" in arg]
+    assert confs and all("/platform-conf/scaled/" in arg for arg in confs), confs
+    for arg in confs:
+        assert (rendered_scaled_conf / arg[arg.index("/platform-conf/scaled/"):].removeprefix(
+            "/platform-conf/scaled/")).is_file(), arg
+    assert "service-conf:/platform-conf:ro" in service["volumes"]
+    assert "render-conf-scaled" in waits_for(services, name), f"{name} may start before its config is rendered"
+    # The same image and environment as the process it doubles.
+    assert service["image"] == services[first]["image"]
+    assert service.get("build") == services[first].get("build")
+    assert environment(service) == environment(services[first])
+    assert service["healthcheck"]["test"] == services[first]["healthcheck"]["test"]
+
+
+def test_trino_worker_joins_the_coordinator(services, rendered_conf, rendered_scaled_conf):
+    coordinator = read_properties(rendered_conf / "trino" / "config.properties")
+    worker = read_properties(rendered_scaled_conf / "trino" / "config.properties")
+    coordinator_node = read_properties(rendered_conf / "trino" / "node.properties")
+    worker_node = read_properties(rendered_scaled_conf / "trino" / "node.properties")
+    assert (coordinator["coordinator"], worker["coordinator"]) == ("true", "false")
+    assert worker["discovery.uri"] == coordinator["discovery.uri"] == "http://trino:8080"
+    assert worker_node["node.internal-address"] == "trino-worker"
+    assert worker_node["node.id"] != coordinator_node["node.id"]
+    assert worker_node["node.environment"] == coordinator_node["node.environment"]
+    # The image's health-check probes 8080, the port the worker serves in its container.
+    assert worker["http-server.http.port"] == "8080"
+    assert worker["catalog.config-dir"] == "/etc/trino/catalog"
+    command = services["trino-worker"]["command"]
+    assert command[0] == services["trino"]["command"][0]
+    assert {arg.split("=", 1)[1] for arg in command[1:]} == {
+        f"/platform-conf/scaled/trino/{name}" for name in ("config.properties", "node.properties", "jvm.config",
+                                                           "log.properties")}
+    assert "ports" not in services["trino-worker"], "clients go through the coordinator"
+    assert depends(services["trino-worker"])["trino"] == "service_healthy"
+
+
+def test_pinot_server_2_registers_under_its_own_host_with_its_own_volume(raw, services, rendered_conf,
+                                                                      rendered_scaled_conf):
+    first = read_properties(rendered_conf / "pinot" / "server.conf")
+    second = read_properties(rendered_scaled_conf / "pinot" / "server.conf")
+    assert (first["pinot.server.netty.host"], second["pinot.server.netty.host"]) == ("pinot-server", "pinot-server-2")
+    # Same cluster and ZooKeeper; the same ports, each in its own container, so Trino's one gRPC
+    # port (PINOT_SERVER_GRPC_PORT) reaches both servers.
+    differ = {key for key in first.keys() | second.keys() if first.get(key) != second.get(key)}
+    assert differ == {"pinot.server.netty.host"}
+    assert second["pinot.server.grpc.port"] == environment(services["trino"])["PINOT_SERVER_GRPC_PORT"]
+    assert second["pinot.server.instance.dataDir"].startswith("/opt/pinot/data/")
+    volumes = {name: [v for v in services[name]["volumes"] if v.endswith(":/opt/pinot/data")]
+               for name in ("pinot-server", "pinot-server-2")}
+    assert volumes == {"pinot-server": ["pinot-server:/opt/pinot/data"],
+                       "pinot-server-2": ["pinot-server-2:/opt/pinot/data"]}
+    assert "pinot-server-2" in raw["volumes"]
+    assert f"localhost:{second['pinot.server.adminapi.access.protocols.http.port']}/health" in \
+        " ".join(services["pinot-server-2"]["healthcheck"]["test"])
+    assert {"pinot-controller", "kafka"} <= set(depends(services["pinot-server-2"]))
+
+
+def test_connect_2_is_a_second_worker_of_the_same_group(services, rendered_conf, rendered_scaled_conf):
+    first = read_properties(rendered_conf / "connect" / "connect-distributed.properties")
+    second = read_properties(rendered_scaled_conf / "connect" / "connect-distributed.properties")
+    assert second["rest.advertised.host.name"] == "connect-2"
+    differ = {key for key in first.keys() | second.keys() if first.get(key) != second.get(key)}
+    assert differ == {"rest.advertised.host.name"}, "same group, topics, converters and plugins"
+    # The image's CMD names the default render's file: connect-2 gives its own.
+    assert services["connect-2"]["command"] == [
+        "/opt/kafka/bin/connect-distributed.sh", "/platform-conf/scaled/connect/connect-distributed.properties"]
+    assert "/platform-conf/connect/connect-distributed.properties" in (DOCKER / "connect" / "Dockerfile").read_text()
+    assert depends(services["connect-2"])["connect"] == "service_healthy"
+
+
+def test_scaled_ports_are_the_local_modes_on_loopback(services):
+    from realtime_platform.config import PlatformSettings
+
+    fields = PlatformSettings.model_fields
+    published = {name: port_mappings(services[name]) for name in SCALED if services[name].get("ports")}
+    assert published == {
+        "pinot-server-2": [("127.0.0.1", str(fields["pinot_server_2_metrics_port"].default), "8008")],
+        "connect-2": [("127.0.0.1", str(fields["connect_worker_2_port"].default), "8083"),
+                      ("127.0.0.1", str(fields["connect_worker_2_metrics_port"].default), "9405")],
+        "dask-scheduler": [("127.0.0.1", str(fields["dask_dashboard_port"].default), "8787")],
+    }
+
+
+def test_dask_runs_in_the_airflow_image(raw, services):
+    """Client (the Airflow task) and workers must run the same dask, distributed and project code."""
+    airflow = services["airflow-scheduler"]
+    for name in ("dask-scheduler", *DASK_WORKERS):
+        service = services[name]
+        assert service["image"] == airflow["image"] and service["build"] == airflow["build"], name
+        assert raw["services"][name]["image"].startswith("realtime-platform/airflow:${AIRFLOW_VERSION"), name
+        # The image's entrypoint would run `airflow <command>`.
+        assert service["entrypoint"] == ["python", "-m", "dask"] and service["init"] is True, name
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert re.search(r'"dask\[dataframe\]', pyproject) and re.search(r'"distributed[>=<]', pyproject)
+
+
+def test_dask_workers_join_the_scheduler_and_reach_trino(services):
+    scheduler = services["dask-scheduler"]["command"]
+    assert scheduler[0] == "scheduler"
+    port = scheduler[scheduler.index("--port") + 1]
+    dashboard = scheduler[scheduler.index("--dashboard-address") + 1].rsplit(":", 1)[1]
+    assert f"localhost:{dashboard}/health" in " ".join(services["dask-scheduler"]["healthcheck"]["test"])
+    airflow = environment(services["airflow-scheduler"])
+    for name in DASK_WORKERS:
+        service = services[name]
+        command = service["command"]
+        assert command[:2] == ["worker", f"tcp://dask-scheduler:{port}"], command
+        assert command[command.index("--name") + 1] == name, "named as in the local mode"
+        assert command[command.index("--nthreads") + 1] == "2"
+        assert command[command.index("--memory-limit") + 1] == "1GiB", "DASK_WORKER_MEMORY's default"
+        worker_dashboard = command[command.index("--dashboard-address") + 1].rsplit(":", 1)[1]
+        assert f"localhost:{worker_dashboard}/health" in " ".join(service["healthcheck"]["test"])
+        assert depends(service) == {"dask-scheduler": "service_healthy"}
+        # The TSum fetches run TrinoHook(trino_conn_id=TRINO_CONN_ID) on the workers.
+        env = environment(service)
+        assert env["AIRFLOW_CONN_TRINO_DEFAULT"] == airflow["AIRFLOW_CONN_TRINO_DEFAULT"]
+        assert not [key for key in env if SECRET_NAME.search(key)], env
+    from realtime_platform.config import TRINO_CONN_ID
+    assert TRINO_CONN_ID == "trino_default"
+
+
+def test_airflow_and_bootstrap_default_to_the_single_topology(raw, services):
+    for name in AIRFLOW_SERVICES:
+        assert environment(raw["services"][name])["DASK_SCHEDULER_ADDRESS"] == "${DASK_SCHEDULER_ADDRESS:-}", name
+        assert environment(services[name])["DASK_SCHEDULER_ADDRESS"] == "", name
+    assert environment(raw["services"]["bootstrap"])["PINOT_REPLICAS"] == "${PINOT_REPLICAS:-1}"
+    assert environment(services["bootstrap"])["PINOT_REPLICAS"] == "1"
+
+
+def test_the_scaled_profiles_settings_are_explained():
+    """A profile cannot switch variables: the header and docs/docker.md name what .env must set."""
+    from realtime_platform.config import PlatformSettings
+
+    header = COMPOSE.read_text().split("\nname:", 1)[0]
+    docs = (REPO / "docs" / "docker.md").read_text()
+    for text in (header, docs):
+        assert "scaled" in text
+        assert "PINOT_REPLICAS=2" in text
+        assert "DASK_SCHEDULER_ADDRESS=tcp://dask-scheduler:8786" in text
+        assert "PINOT_BROKER_QUERIES_ONLY" in text
+    # The names the local mode gives its services and scripts for the same settings.
+    exported = inspect.getsource(PlatformSettings.service_environment)
+    for name in ("PINOT_REPLICAS", "PINOT_BROKER_QUERIES_ONLY", "DASK_SCHEDULER_ADDRESS"):
+        assert f'"{name}"' in exported, name

@@ -39,6 +39,7 @@ def test_versions_come_from_versions_env(cfg, repo):
 def test_every_template_renders_without_unknown_placeholders(cfg, template, tmp_path):
     values = {**svc._pinot_values(cfg, StatePaths(tmp_path)), "DATA_DIR": "/d", "PLUGIN_PATH": "/p",
               "TRINO_DATA_DIR": "/t", "TRINO_CATALOG_DIR": "/c", "TRINO_HEAP": "1G",
+              "TRINO_COORDINATOR": "true", "TRINO_HTTP_PORT": "8080", "TRINO_NODE_ID": "n", "TRINO_NODE_HOST": "h",
               "OBJECT_STORE_DIR": "/s3", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
     rendered = svc.render(template, tmp_path / "out" / template.name, values).read_text()
     assert "${" not in rendered

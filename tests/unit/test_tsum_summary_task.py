@@ -66,6 +66,19 @@ def test_summary_is_computed_from_the_grouped_rows_and_written_in_one_statement(
     assert json.loads(insert.split("'")[1]) == {"channel": "web", "status": "paid"}
 
 
+def test_on_a_dask_cluster_the_partition_queries_run_on_its_workers_and_the_report_names_them():
+    import distributed
+
+    trino = ScriptedTrino()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        report = summarize_view(SPEC, "2026-11-29", "bucket", trino, cluster.scheduler_address)
+        workers = {w["name"] for w in cluster.scheduler_info["workers"].values()}
+    assert report["rows"] == 100 and report["distinct_rows"] == 3
+    assert report["ran_on"] and set(report["ran_on"]) <= {str(w) for w in workers}
+    assert summarize_view(SPEC, "2026-11-29", "bucket", ScriptedTrino())["ran_on"] == ["threads"]
+
+
 def test_an_empty_view_stores_no_patterns_for_the_date():
     trino = ScriptedTrino(empty=True)
     report = summarize_view(SPEC, "2026-11-29", "bucket", trino)
