@@ -31,6 +31,7 @@ from realtime_platform.local.stack import all_services
 from realtime_platform.trino_client import query
 from tests.live.polling import wait
 from tests.live.test_faults import ResilientStream, compare
+from tests.live.test_security import exposed_listeners
 
 pytestmark = [pytest.mark.live, pytest.mark.scaled]
 
@@ -144,6 +145,14 @@ def test_each_role_runs_in_its_own_process(cluster):
 
     identity = requests.get(f"http://{cfg.bind_host}:{cfg.dask_dashboard_port}/json/identity.json", timeout=10)
     assert {w["name"] for w in identity.json()["workers"].values()} == set(DASK_WORKERS)
+
+
+def test_every_process_of_the_cluster_listens_on_loopback_only(cluster):
+    listeners, exposed = exposed_listeners(cluster)
+    ports = {port for _, port in listeners}
+    assert {cluster.trino_worker_port, cluster.connect_worker_2_port, cluster.pinot_server_2_admin_port,
+            cluster.dask_scheduler_port} <= ports, sorted(listeners)
+    assert not exposed, f"listening beyond loopback: {exposed}"
 
 
 def test_cdc_scenario_converges_with_one_row_per_key_on_every_replica(cluster, fault_report):

@@ -14,8 +14,10 @@ from realtime_platform.local.paths import state_paths
 pytestmark = pytest.mark.live
 
 # Pinot 0.11 has no bind-address setting for its netty query server and gRPC server
-# (docs/decisions.md); every other listener must be loopback only.
-KNOWN_WILDCARD = {("pinot", "pinot_server_port"), ("pinot", "pinot_server_grpc_port")}
+# (docs/decisions.md); every other listener must be loopback only. The scaled topology's second
+# server has the same two.
+KNOWN_WILDCARD = ("pinot_server_port", "pinot_server_grpc_port", "pinot_server_2_port",
+                  "pinot_server_2_grpc_port")
 
 
 def is_loopback(ip: str) -> bool:
@@ -25,9 +27,9 @@ def is_loopback(ip: str) -> bool:
     return address.is_loopback
 
 
-def test_every_listener_is_on_loopback(stack):
-    cfg = stack
-    allowed_wildcard = {getattr(cfg, attr) for _, attr in KNOWN_WILDCARD}
+def exposed_listeners(cfg) -> tuple[dict, dict]:
+    """(every listening socket of the stack's processes, those beyond loopback and not known)."""
+    allowed_wildcard = {getattr(cfg, attr) for attr in KNOWN_WILDCARD}
     listeners = {}
     for info in supervisor.process_info(state_paths(cfg)):
         if not info["pid"]:
@@ -37,9 +39,14 @@ def test_every_listener_is_on_loopback(stack):
             for conn in process.net_connections(kind="inet"):
                 if conn.status == psutil.CONN_LISTEN:
                     listeners[(info["name"], conn.laddr.port)] = conn.laddr.ip
-    assert len(listeners) >= 10, f"found too few listeners to be credible: {listeners}"
     exposed = {key: ip for key, ip in listeners.items()
                if not is_loopback(ip) and key[1] not in allowed_wildcard}
+    return listeners, exposed
+
+
+def test_every_listener_is_on_loopback(stack):
+    listeners, exposed = exposed_listeners(stack)
+    assert len(listeners) >= 10, f"found too few listeners to be credible: {listeners}"
     assert not exposed, f"listening beyond loopback: {exposed}"
 
 
