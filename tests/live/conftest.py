@@ -54,6 +54,7 @@ def bootstrapped(stack):
 _FAULT_ROWS: list[tuple] = []
 _WAREHOUSE_ROWS: list[tuple] = []
 _PROCESS_NOTES: list[str] = []
+_STATUS_LINES: list[str] = []
 
 
 @pytest.fixture
@@ -74,7 +75,17 @@ def process_notes() -> list[str]:
     return _PROCESS_NOTES
 
 
+@pytest.fixture
+def status_report() -> list[str]:
+    """Lines of `platformctl status` (processes and memory), printed after the session."""
+    return _STATUS_LINES
+
+
 def pytest_terminal_summary(terminalreporter):
+    if _STATUS_LINES:
+        terminalreporter.section("stack status")
+        for line in _STATUS_LINES:
+            terminalreporter.write_line(line)
     if _WAREHOUSE_ROWS:
         terminalreporter.section("warehouse fault report")
         terminalreporter.write_line(f"{'fault':<28}{'report rows':>14}{'summary rows':>15}{'views ok':>10}  recovery")

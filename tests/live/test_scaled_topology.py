@@ -296,3 +296,17 @@ def test_tsum_summaries_runs_its_partition_queries_on_the_dask_workers(cluster):
     report = tsum.return_value(run_id, "summarize_orders")
     assert report["grouped_queries"] > 1 and report["patterns"]
     assert set(report["ran_on"]) <= set(DASK_WORKERS) and report["ran_on"], report["ran_on"]
+
+
+# --- last: the cluster after all of the above ------------------------------------------------------
+
+def test_status_shows_every_process_running_and_healthy_with_its_memory(cluster, status_report):
+    from realtime_platform.local.stack import status
+
+    rows = status(cluster)
+    status_report.append(f"topology {cluster.topology}")
+    status_report.extend(f"{r.name:<23}{r.state:<10}{r.pid or '-':>8}  {r.health:<10}{r.rss_bytes / 2**20:>7.0f}MB"
+                         for r in rows)
+    status_report.append(f"{'total':<53}{sum(r.rss_bytes for r in rows) / 2**20:>7.0f}MB")
+    assert [(r.name, r.state, r.health) for r in rows if (r.state, r.health) != ("RUNNING", "healthy")] == []
+    assert all(r.rss_bytes > 0 for r in rows)
