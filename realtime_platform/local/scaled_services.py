@@ -145,6 +145,9 @@ def dask_worker_service(cfg: PlatformSettings, paths: StatePaths, name: str) -> 
 
     command = [_dask(), "worker", cfg.dask_scheduler_address, "--name", name, "--host", cfg.bind_host,
                "--nthreads", "2", "--memory-limit", cfg.dask_worker_memory, "--no-dashboard",
+               # the worker's HTTP endpoints (health, metrics) run without the dashboard too, and
+               # would listen on every address
+               "--dashboard-address", f"{cfg.bind_host}:0",
                "--local-directory", str(paths.data / name)]
 
     def registered(response) -> bool:  # healthy once the scheduler lists it

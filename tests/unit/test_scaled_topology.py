@@ -119,4 +119,6 @@ def test_dask_workers_register_by_name_and_can_reach_trino(cfg):
         worker = services[name]
         assert worker.command[worker.command.index("--name") + 1] == name
         assert cfg.dask_scheduler_address in worker.command
+        for option in ("--host", "--dashboard-address"):  # every listener on loopback
+            assert worker.command[worker.command.index(option) + 1].startswith(cfg.bind_host), option
         assert worker.environment["AIRFLOW_CONN_TRINO_DEFAULT"].startswith("trino://")
