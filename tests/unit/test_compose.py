@@ -558,13 +558,7 @@ def test_services_read_the_rendered_configs_after_render_conf(services, rendered
     assert (rendered_conf / conf_file.removeprefix("/platform-conf/")).is_file()
     assert "service-conf:/platform-conf:ro" in service["volumes"]
     # directly, or through the service it waits for (e.g. Pinot's broker waits for the controller)
-    waited, todo = set(), [name]
-    while todo:
-        for dependency in depends(services[todo.pop()]):
-            if dependency not in waited:
-                waited.add(dependency)
-                todo.append(dependency)
-    assert "render-conf" in waited, f"{name} may start before its config is rendered"
+    assert "render-conf" in waits_for(services, name), f"{name} may start before its config is rendered"
 
 
 def test_connect_reads_the_rendered_worker_config(services, rendered_conf):
