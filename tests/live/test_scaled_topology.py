@@ -12,11 +12,8 @@ queries Trino twice a second, then start it again. The numbers go to the fault r
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
-import xmlrpc.client
 
 import psycopg
 import pytest
@@ -29,6 +26,7 @@ from realtime_platform.local.paths import state_paths
 from realtime_platform.local.scaled_services import DASK_WORKERS, PINOT_SERVERS, TRINO_WORKER
 from realtime_platform.local.stack import all_services
 from realtime_platform.trino_client import query
+from tests.live import supervised
 from tests.live.polling import wait
 from tests.live.test_faults import ResilientStream, compare
 from tests.live.test_security import exposed_listeners
@@ -56,19 +54,7 @@ def rpc(cfg):
 
 
 def kill_and_hold_down(cfg, name: str) -> float:
-    """SIGKILL to the process group, then keep supervisord from restarting it. Returns when killed."""
-    pid = rpc(cfg).getProcessInfo(name)["pid"]
-    assert pid, f"{name} is not running"
-    os.killpg(os.getpgid(pid), signal.SIGKILL)
-    killed_at = time.monotonic()
-    deadline = killed_at + 20
-    while rpc(cfg).getProcessInfo(name)["statename"] not in {"STOPPED", "EXITED", "FATAL"}:
-        assert time.monotonic() < deadline, f"{name} could not be held down"
-        try:
-            rpc(cfg).stopProcess(name, True)
-        except xmlrpc.client.Fault:  # between exit and restart: nothing to stop yet
-            time.sleep(0.1)
-    return killed_at
+    return supervised.kill_and_hold_down(rpc(cfg), name)
 
 
 def start_again(cfg, name: str) -> None:

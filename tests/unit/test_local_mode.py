@@ -7,6 +7,7 @@ import sys
 import configparser
 import shlex
 
+import psutil
 import pytest
 
 from tests.conftest import make_settings
@@ -150,5 +151,44 @@ def test_up_only_one_program_leaves_the_others_running(tmp_path):
         running = {"STARTING", "RUNNING"}  # startsecs=3: a fresh start is STARTING for 3 s
         assert after["b"][0] == before["b"] and after["b"][1] in running  # untouched
         assert after["a"][0] != before["a"] and after["a"][1] in running  # restarted on its new config
+    finally:
+        supervisor.shutdown(paths)
+
+
+def test_a_killed_program_stays_down_until_it_is_started_again(tmp_path):
+    """A real supervisord: the fault tests' kill -9 and hold-down. The program gets no chance to
+    handle a signal (its SIGTERM handler would leave a file), and supervisord does not restart it
+    (each start logs the new pid)."""
+    from realtime_platform.local import supervisor
+    from tests.live import supervised
+
+    paths = StatePaths(tmp_path / "s")
+    paths.create()
+    handled = tmp_path / "got-sigterm"
+    script = tmp_path / "victim.py"
+    starts = tmp_path / "starts"
+    script.write_text("import os, pathlib, signal, sys, time\n"
+                      f"with open({str(starts)!r}, 'a') as log: log.write(f'{{os.getpid()}}\\n')\n"
+                      "def handler(*_):\n"
+                      f"    pathlib.Path({str(handled)!r}).touch()\n"
+                      "    sys.exit(0)\n"
+                      "signal.signal(signal.SIGTERM, handler)\n"
+                      "time.sleep(600)\n")
+    victim = svc.Service("victim", [sys.executable, str(script)], HealthCheck("x", lambda: True), stage=0)
+    render_config([victim], paths, {})
+    supervisor.ensure_daemon(paths)
+    server = supervisor.rpc(paths).supervisor
+    try:
+        for _ in range(3):
+            server.startProcess("victim", True)  # returns once RUNNING (startsecs=3)
+            killed_pid = server.getProcessInfo("victim")["pid"]
+            supervised.kill_and_hold_down(server, "victim")
+            time.sleep(2.5)  # more than two of supervisord's ticks: a pending restart would have run
+            info = server.getProcessInfo("victim")
+            assert (info["statename"], info["pid"]) == ("STOPPED", 0)
+            assert info["exitstatus"] == -1  # supervisord's word for "ended by a signal"
+            assert not handled.exists(), "the program ran its SIGTERM handler: it was not killed with -9"
+            assert not psutil.pid_exists(killed_pid)
+        assert len(starts.read_text().split()) == 3, "supervisord restarted the killed program"
     finally:
         supervisor.shutdown(paths)
