@@ -12,6 +12,7 @@ queries Trino twice a second, then start it again. The numbers go to the fault r
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -19,6 +20,7 @@ import psycopg
 import pytest
 import requests
 
+from realtime_platform.conf_templates import TEMPLATES
 from realtime_platform.generator import run_counts
 from realtime_platform.local import supervisor
 from realtime_platform.local.health import wait_until_healthy
@@ -35,7 +37,11 @@ pytestmark = [pytest.mark.live, pytest.mark.scaled]
 
 KILL_AFTER_S = 6  # into the change stream
 OUTAGE_S = 30  # how long a killed Pinot server or Trino worker stays down
-CONNECT_OUTAGE_S = 100  # the group moves a dead worker's tasks after ~40 s (session + 30 s delay)
+CONNECT_OUTAGE_S = 100  # the group moves a dead worker's tasks after ~40 s (session + 30 s delay;
+# ~10 s when the dead worker led the group: docs/scaling.md)
+# how long the group waits for a dead worker before it moves its tasks
+REBALANCE_DELAY_S = int(re.search(r"^scheduled\.rebalance\.max\.delay\.ms=(\d+)$", (
+    TEMPLATES / "connect" / "connect-distributed.properties").read_text(), re.M)[1]) / 1000
 FAILOVER_S = 15  # queries may fail this long after a kill, while the survivors notice
 CONVERGE_S = 240
 
@@ -233,11 +239,21 @@ def _person_task_worker(cfg) -> str:
     return task["worker_id"] if task["state"] == "RUNNING" else ""
 
 
+def _group_leader(cfg, worker: str) -> str:
+    """The address of the worker that led the Connect group at `worker`'s last rebalance, from
+    `worker`'s log ("Joined group at generation N ... leaderUrl='http://host:port/'")."""
+    log = (state_paths(cfg).logs / f"{worker}.log").read_text(errors="replace")
+    joins = re.findall(r"Joined group at generation \d+ .*?leaderUrl='http://([^/']+)/?'", log)
+    assert joins, f"no rebalance in {worker}'s log"
+    return joins[-1]
+
+
 def test_kill_9_the_connect_worker_running_cdc_its_task_moves_and_nothing_is_lost(cluster, fault_report):
     cfg = cluster
     ports = {f"{cfg.bind_host}:{cfg.connect_port}": "connect",
              f"{cfg.bind_host}:{cfg.connect_worker_2_port}": "connect-2"}
     victim = ports[wait("the person task running", lambda: _person_task_worker(cfg), 60)]
+    victim_led = ports.get(_group_leader(cfg, victim)) == victim
     survivor_url = f"http://{next(a for a, n in ports.items() if n != victim)}"
     moved = {}
 
@@ -259,8 +275,15 @@ def test_kill_9_the_connect_worker_running_cdc_its_task_moves_and_nothing_is_los
     killed_at, probe = _run_fault(cfg, victim, CONNECT_OUTAGE_S, while_down)
     answered = _assert_queries_went_on(probe, killed_at, victim)
     expected, seen, duplicates = converge(cfg)
+    # The leader keeps the last assignment in memory: a new leader hands the task out at once; a
+    # surviving leader waits scheduled.rebalance.max.delay.ms for the dead worker first.
+    if victim_led:
+        assert moved["after_s"] < REBALANCE_DELAY_S, f"the task moved only after {moved['after_s']:.0f}s"
+    else:
+        assert moved["after_s"] >= REBALANCE_DELAY_S, f"the task moved after {moved['after_s']:.0f}s"
     fault_report.append((f"kill -9 {victim}", expected, seen, duplicates,
-                         f"task moved after {moved['after_s']:.0f}s, {moved['rows']} rows equal to Postgres "
+                         f"{'the group leader' if victim_led else 'a follower'}; task moved after "
+                         f"{moved['after_s']:.0f}s, {moved['rows']} rows equal to Postgres "
                          f"after {moved['converged_s']:.0f}s (still down); {answered}"))
 
 
