@@ -41,6 +41,7 @@ class ConsumerLag:
     consumed_offset: int
     end_offset: int
     seconds_since_consumed: float | None
+    server: str = ""  # Pinot's instance name: with replicas, each server consumes each partition
 
     @property
     def records(self) -> int:
@@ -83,7 +84,8 @@ def pinot_consumer_lags(controller_url: str, tables: dict[str, str],
                 age = (now_ms() - consumed_at) / 1000 if consumed_at and consumed_at > 0 else None
                 for partition, offset in replica.get("partitionToOffsetMap", {}).items():
                     lags.append(ConsumerLag(table, topic, int(partition), int(offset),
-                                            ends.get(int(partition), int(offset)), age))
+                                            ends.get(int(partition), int(offset)), age,
+                                            replica.get("serverName", "")))
     return lags
 
 
@@ -141,5 +143,5 @@ def prometheus_text(slots: Iterable[SlotLag], connectors: Iterable[ConnectorStat
     lines += ["# HELP cdc_pinot_consumer_lag_records Kafka records a Pinot table has not consumed yet.",
               "# TYPE cdc_pinot_consumer_lag_records gauge"]
     lines += [f'cdc_pinot_consumer_lag_records{{table="{lag.table}",topic="{lag.topic}",'
-              f'partition="{lag.partition}"}} {lag.records}' for lag in lags]
+              f'partition="{lag.partition}",server="{lag.server}"}} {lag.records}' for lag in lags]
     return "\n".join(lines) + "\n"

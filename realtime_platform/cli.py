@@ -90,10 +90,11 @@ def print_cdc_health(cfg) -> bool:
     for connector in connectors:
         print(f"{connector.name:<23}{connector.state:<12}"
               + ", ".join(f"{task}:{state}" for task, state in connector.tasks))
-    print(f"\n{'PINOT TABLE':<23}{'PARTITION':<12}{'LAG':>12}  LAST CONSUMED")
+    print(f"\n{'PINOT TABLE':<23}{'PARTITION':<12}{'SERVER':<26}{'LAG':>12}  LAST CONSUMED")
     for lag in lags:
         age = "-" if lag.seconds_since_consumed is None else f"{lag.seconds_since_consumed:.1f}s ago"
-        print(f"{lag.table:<23}{lag.topic + '/' + str(lag.partition):<12}{lag.records:>8} msgs  {age}")
+        print(f"{lag.table:<23}{lag.topic + '/' + str(lag.partition):<12}{lag.server:<26}"
+              f"{lag.records:>8} msgs  {age}")
     found = cdc_health.problems(slots, connectors, cfg.slot_lag_limit_bytes)
     for problem in found:
         print(f"PROBLEM: {problem}")

@@ -61,7 +61,7 @@ def test_connector_and_task_states(service):
 def test_pinot_consumer_lag_against_kafka_end_offsets(service):
     lags = cdc_health.pinot_consumer_lags(service, {"person": "person"}, lambda topic: {0: 1000},
                                           now_ms=lambda: 4_000_000)
-    assert lags == [cdc_health.ConsumerLag("person", "person", 0, 900, 1000, 3000.0)]
+    assert lags == [cdc_health.ConsumerLag("person", "person", 0, 900, 1000, 3000.0, "Server_127.0.0.1_8098")]
     assert lags[0].records == 100
 
 
@@ -74,7 +74,8 @@ def test_prometheus_text_has_one_sample_per_reading():
     text = cdc_health.prometheus_text(
         cdc_health.slot_lags([("debezium_person", True, 4096)]),
         [cdc_health.ConnectorState("person", "RUNNING", ((0, "FAILED"),))],
-        [cdc_health.ConsumerLag("person", "person", 0, 900, 1000, None)])
+        [cdc_health.ConsumerLag("person", "person", 0, 900, 1000, None, "Server_127.0.0.1_8098"),
+         cdc_health.ConsumerLag("person", "person", 0, 990, 1000, None, "Server_127.0.0.1_8198")])
     samples = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
                for line in text.splitlines() if not line.startswith("#")}
     assert samples == {
@@ -82,6 +83,8 @@ def test_prometheus_text_has_one_sample_per_reading():
         'cdc_replication_slot_active{slot="debezium_person"}': 1,
         'cdc_connector_running{connector="person",task=""}': 1,
         'cdc_connector_running{connector="person",task="0"}': 0,
-        'cdc_pinot_consumer_lag_records{table="person",topic="person",partition="0"}': 100,
+        # one series per replica of the partition (TOPOLOGY=scaled: each server consumes it)
+        'cdc_pinot_consumer_lag_records{table="person",topic="person",partition="0",server="Server_127.0.0.1_8098"}': 100,
+        'cdc_pinot_consumer_lag_records{table="person",topic="person",partition="0",server="Server_127.0.0.1_8198"}': 10,
     }
     assert text.count("# TYPE") == 4
