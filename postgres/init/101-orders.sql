@@ -11,7 +11,6 @@ CREATE TABLE IF NOT EXISTS public.orders (
     updated_at  TIMESTAMP      NOT NULL DEFAULT (now() AT TIME ZONE 'utc'),
     PRIMARY KEY (order_id)
 );
-ALTER TABLE public.orders REPLICA IDENTITY DEFAULT;
 
 -- Debezium's read access and the stream's publication (debezium/orders.json: publication.name).
 \set source_table public.orders

@@ -1,4 +1,4 @@
-"""Comparing two large sets of integer keys by bucket aggregates, in the engines that hold them.
+"""Comparing two large sets of rows, keys and contents, by bucket aggregates, in the engines that hold them.
 
 Each side (PostgreSQL, Trino) groups its keys into buckets -- ranges of the first key column --
 and returns per bucket: the row count and two checksums (sums of two hashes of the whole key).
@@ -8,7 +8,13 @@ buckets that differ are fetched key by key and compared exactly, a bounded numbe
 `max_keys_per_fetch`, not the tables; a few rows written while a connector was paused touch a
 few neighbouring buckets, which push down to Pinot and PostgreSQL as key ranges.
 
-The hash uses only 64-bit integer arithmetic that PostgreSQL and Trino evaluate identically
+Row contents are compared the same way: with `content` columns, each side also sums, per bucket, two
+32-bit parts of the MD5 of each row's canonical text (realtime_platform/column_types.py gives both
+engines' SQL for it). A bucket whose keys agree but whose contents do not is fetched as keys with
+their row digests; for a few of the keys that differ, the columns' canonical texts are then read
+from both sides to name the column and both values.
+
+The key hash uses only 64-bit integer arithmetic that PostgreSQL and Trino evaluate identically
 (`mod` keeps the dividend's sign in both; every product stays below 2^63); `key_hash` is the
 same function in Python, and tests check the three agree.
 """
@@ -19,6 +25,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from realtime_platform.column_types import digest_parts, row_digest
 
 PRIME = 2147483647  # 2^31 - 1
 MULTIPLIER = 1103515245  # < 2^31: hash * MULTIPLIER + next < 2^62
@@ -32,8 +40,10 @@ MAX_KEYS_PER_FETCH = 100_000  # keys fetched per query of the drill-down (per si
 REFINE_ABOVE = 4 * KEYS_PER_BUCKET
 
 Key = tuple
-# Per bucket: (rows, sum of hash 1, sum of hash 2)
-Aggregate = tuple[int, int, int]
+# Per bucket: (rows, sum of key hash 1, sum of key hash 2[, sum of row digest part 1, part 2])
+Aggregate = tuple[int, ...]
+# Per row of a drill-down: its key and the two parts of its row digest (empty without content)
+Row = tuple[Key, tuple[int, ...]]
 
 
 def _mod(a: int, m: int) -> int:
@@ -104,7 +114,8 @@ class KeySide(Protocol):
     def bounds(self) -> tuple[int | None, int | None, int]: ...  # min, max of the first column; rows
     def aggregates(self, buckets: Buckets, start: int | None = None,
                    end: int | None = None) -> dict[int, Aggregate]: ...  # of keys in [start, end)
-    def keys(self, start: int, end: int) -> list[Key]: ...  # keys whose first column is in [start, end)
+    def rows(self, start: int, end: int) -> list[Row]: ...  # rows whose first key column is in [start, end)
+    def values(self, keys: Sequence[Key]) -> dict[Key, dict[str, str | None]]: ...  # canonical text by column
 
 
 class SideError(RuntimeError):
@@ -121,6 +132,9 @@ class SqlSide:
     fetch: Callable[[str, Mapping], list]  # (sql, params) -> rows
     where: str = ""  # a condition on the relation; may use params
     params: Mapping = field(default_factory=dict)
+    # Compared columns: (name, SQL of its canonical text on this side); empty compares keys only.
+    content: tuple[tuple[str, str], ...] = ()
+    engine: str = "postgres"  # whose SQL dialect builds the row digest: "postgres" or "trino"
 
     def _run(self, sql: str) -> list:
         try:
@@ -140,15 +154,34 @@ class SqlSide:
         first = self.key_columns[0]
         return [f"{first} >= {start}" if start is not None else "", f"{first} < {end}" if end is not None else ""]
 
+    def _digested(self, *conditions: str) -> str:
+        """The relation's key columns, and `d`, the hex digest of the row's content."""
+        keys = ", ".join(self.key_columns)
+        digest = row_digest([text for _, text in self.content], self.engine)
+        return f"(SELECT {keys}, {digest} AS d FROM {self.relation}{self._where(*conditions)}) AS r"
+
     def aggregates_sql(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> str:
         h1, h2 = hash_sql(self.key_columns)
-        return (f"SELECT bucket, count(*), sum(h1), sum(h2) FROM ("
-                f"SELECT {buckets.sql(self.key_columns[0])} AS bucket, {h1} AS h1, {h2} AS h2 "
-                f"FROM {self.relation}{self._where(*self._in_range(start, end))}) AS keyed GROUP BY bucket")
+        keyed = f"SELECT {buckets.sql(self.key_columns[0])} AS bucket, {h1} AS h1, {h2} AS h2"
+        if not self.content:
+            return (f"SELECT bucket, count(*), sum(h1), sum(h2) FROM ({keyed} "
+                    f"FROM {self.relation}{self._where(*self._in_range(start, end))}) AS keyed GROUP BY bucket")
+        c1, c2 = digest_parts("d", self.engine)
+        return (f"SELECT bucket, count(*), sum(h1), sum(h2), sum(c1), sum(c2) FROM ({keyed}, {c1} AS c1, "
+                f"{c2} AS c2 FROM {self._digested(*self._in_range(start, end))}) AS keyed GROUP BY bucket")
 
-    def keys_sql(self, start: int, end: int) -> str:
-        return (f"SELECT {', '.join(self.key_columns)} FROM {self.relation}"
-                f"{self._where(*self._in_range(start, end))}")
+    def rows_sql(self, start: int, end: int) -> str:
+        keys = ", ".join(self.key_columns)
+        if not self.content:
+            return f"SELECT {keys} FROM {self.relation}{self._where(*self._in_range(start, end))}"
+        c1, c2 = digest_parts("d", self.engine)
+        return f"SELECT {keys}, {c1}, {c2} FROM {self._digested(*self._in_range(start, end))}"
+
+    def values_sql(self, keys: Sequence[Key]) -> str:
+        texts = ", ".join(text for _, text in self.content)
+        match = " OR ".join("(" + " AND ".join(f"{c} = {int(v)}" for c, v in zip(self.key_columns, key)) + ")"
+                            for key in keys)
+        return f"SELECT {', '.join(self.key_columns)}, {texts} FROM {self.relation}{self._where(f'({match})')}"
 
     def bounds(self) -> tuple[int | None, int | None, int]:
         [(low, high, rows)] = self._run(self.bounds_sql())
@@ -156,10 +189,19 @@ class SqlSide:
 
     def aggregates(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> dict[int, Aggregate]:
         rows = self._run(self.aggregates_sql(buckets, start, end))
-        return {int(b): (int(n), int(s1), int(s2)) for b, n, s1, s2 in rows}
+        return {int(row[0]): tuple(int(v) for v in row[1:]) for row in rows}
 
-    def keys(self, start: int, end: int) -> list[Key]:
-        return [tuple(int(v) for v in row) for row in self._run(self.keys_sql(start, end))]
+    def rows(self, start: int, end: int) -> list[Row]:
+        width = len(self.key_columns)
+        return [(tuple(int(v) for v in row[:width]), tuple(int(v) for v in row[width:]))
+                for row in self._run(self.rows_sql(start, end))]
+
+    def values(self, keys: Sequence[Key]) -> dict[Key, dict[str, str | None]]:
+        if not keys or not self.content:
+            return {}
+        width = len(self.key_columns)
+        return {tuple(int(v) for v in row[:width]): dict(zip((name for name, _ in self.content), row[width:]))
+                for row in self._run(self.values_sql(keys))}
 
 
 @dataclass
@@ -175,6 +217,10 @@ class Comparison:
     sample_missing: list[Key] = field(default_factory=list)
     sample_extra: list[Key] = field(default_factory=list)
     sample_duplicate: list[Key] = field(default_factory=list)
+    differing: int = 0  # keys on both sides, once each, whose row contents differ
+    sample_differing: list[Key] = field(default_factory=list)
+    # For the sampled keys: (key, column, source's canonical text, target's canonical text)
+    sample_values: list[tuple[Key, str, str | None, str | None]] = field(default_factory=list)
     buckets: int = 0
     buckets_differing: int = 0
     keys_fetched: int = 0
@@ -185,7 +231,8 @@ class Comparison:
 
 def _suspect(source: dict[int, Aggregate], target: dict[int, Aggregate]) -> list[int]:
     """Buckets whose aggregates differ."""
-    zero = (0, 0, 0)
+    width = max((len(a) for a in (*source.values(), *target.values())), default=3)
+    zero = (0,) * width
     return sorted(b for b in source.keys() | target.keys() if source.get(b, zero) != target.get(b, zero))
 
 
@@ -221,7 +268,20 @@ def compare(source: KeySide, target: KeySide, sample: int = 5,
     _compare_range(source, target, Buckets.plan(min(lows, default=None), max(highs, default=None),
                                                 max(s_rows, t_rows)), None, None, result, sample,
                    max_keys_per_fetch, top=True)
+    _name_differing_values(source, target, result)
     return result
+
+
+def _name_differing_values(source: KeySide, target: KeySide, result: Comparison) -> None:
+    """For the sampled keys whose contents differ: which columns, with both sides' values."""
+    if not result.sample_differing:
+        return
+    source_values, target_values = source.values(result.sample_differing), target.values(result.sample_differing)
+    for key in result.sample_differing:
+        left, right = source_values.get(key, {}), target_values.get(key, {})
+        for column in left:
+            if left[column] != right.get(column):
+                result.sample_values.append((key, column, left[column], right.get(column)))
 
 
 def _compare_range(source: KeySide, target: KeySide, buckets: Buckets, start: int | None, end: int | None,
@@ -247,14 +307,20 @@ def _compare_range(source: KeySide, target: KeySide, buckets: Buckets, start: in
             finer = Buckets(low, min(planned.width, -(-(high - low) // 2)))  # at least halves the range
             _compare_range(source, target, finer, low, high, result, sample, limit)
             continue
-        source_keys, target_keys = Counter(source.keys(low, high)), Counter(target.keys(low, high))
-        result.keys_fetched += sum(source_keys.values()) + sum(target_keys.values())
-        if not _add_differences(result, source_keys, target_keys, sample):
+        source_rows, target_rows = source.rows(low, high), target.rows(low, high)
+        result.keys_fetched += len(source_rows) + len(target_rows)
+        if not _add_differences(result, source_rows, target_rows, sample):
             result.changed_meanwhile += 1
 
 
-def _add_differences(result: Comparison, source: Counter, target: Counter, sample: int) -> bool:
-    """Adds what differs between two key multisets to the result; False when nothing does."""
+def _add_differences(result: Comparison, source_rows: list[Row], target_rows: list[Row], sample: int) -> bool:
+    """Adds what differs between two sets of rows to the result; False when nothing does."""
+    source, target = Counter(k for k, _ in source_rows), Counter(k for k, _ in target_rows)
+    source_digest, target_digest = dict(source_rows), dict(target_rows)
+    differing = sorted(k for k in source_digest.keys() & target_digest.keys()
+                       if source[k] == target[k] == 1 and source_digest[k] != target_digest[k])
+    result.differing += len(differing)
+    result.sample_differing.extend(differing[: sample - len(result.sample_differing)])
     missing = sorted(source.keys() - target.keys())
     extra = sorted(target.keys() - source.keys())
     result.missing += len(missing)
@@ -264,4 +330,5 @@ def _add_differences(result: Comparison, source: Counter, target: Counter, sampl
     for found, kept in ((missing, result.sample_missing), (extra, result.sample_extra),
                         (sorted(k for k, n in target.items() if n > 1), result.sample_duplicate)):
         kept.extend(found[: sample - len(kept)])
-    return source != target or any(n > 1 for n in source.values()) or any(n > 1 for n in target.values())
+    return (source != target or bool(differing) or any(n > 1 for n in source.values())
+            or any(n > 1 for n in target.values()))

@@ -1,10 +1,13 @@
-"""Data quality of the Trino views: do they hold exactly the rows of their PostgreSQL source?
+"""Data quality of the Trino views: do they hold exactly the rows of their PostgreSQL source, value
+for value?
 
-For each checked view the keys of the source table (PostgreSQL, through the `postgres_app`
-connection) and of the view (Trino, through `trino_default`) are compared as multisets: rows
-missing from the view, extra rows in the view, and keys present more than once on either side.
-Each engine aggregates its keys by bucket; only the buckets that differ are fetched key by key
-(realtime_platform.airflow.key_buckets), so the task's time and memory do not follow the tables.
+For each checked view the rows of the source table (PostgreSQL, through the `postgres_app`
+connection) and of the view (Trino, through `trino_default`) are compared: rows missing from the
+view, extra rows in the view, keys present more than once on either side, and rows whose values
+differ in any column the view shares with the table (by name; each engine writes each value as the
+same canonical text, realtime_platform/column_types.py). Each engine aggregates keys and row digests
+by bucket; only the buckets that differ are fetched key by key, and a few differing keys column by
+column (realtime_platform.airflow.key_buckets), so the task's time and memory do not follow the tables.
 The orders view covers a window of days before the run's logical date; the same window is applied
 to PostgreSQL (`created_at` is a TIMESTAMP holding UTC there, see postgres/init/101-orders.sql,
 and epoch milliseconds in Pinot).
@@ -24,7 +27,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timedelta, timezone
 
+from realtime_platform import postgres_tables
 from realtime_platform.airflow.key_buckets import KeySide, SqlSide, compare
+from realtime_platform.column_types import postgres_text, trino_text
 from realtime_platform.config import POSTGRES_CONN_ID, TRINO_CONN_ID
 
 # The orders view keeps the orders created in the ORDERS_WINDOW_DAYS days before the logical date:
@@ -65,6 +70,9 @@ class Reconciliation:
     sample_missing: tuple[Key, ...] = ()
     sample_extra: tuple[Key, ...] = ()
     sample_duplicate: tuple[Key, ...] = ()
+    differing: int = 0  # keys in both, whose values differ in at least one compared column
+    sample_values: tuple[tuple[Key, str, str | None, str | None], ...] = ()  # key, column, postgres, trino
+    columns: tuple[str, ...] = ()  # the columns whose values were compared (besides the key)
     buckets: int = 0  # key buckets compared by their aggregates
     buckets_differing: int = 0  # of those, fetched key by key
     keys_fetched: int = 0  # keys read in that drill-down, both sides
@@ -73,18 +81,20 @@ class Reconciliation:
     @property
     def ok(self) -> bool:
         return not (self.missing or self.extra or self.duplicate_source or self.duplicate_target
-                    or self.changed_meanwhile)
+                    or self.differing or self.changed_meanwhile)
 
     def describe(self) -> str:
         text = (f"{self.name}: postgres {self.source_rows} rows, trino {self.target_rows} rows; "
                 f"{self.missing} missing, {self.extra} extra, "
-                f"{self.duplicate_target} duplicate keys in trino")
+                f"{self.duplicate_target} duplicate keys in trino, {self.differing} rows with other values")
         if self.duplicate_source:
             text += f", {self.duplicate_source} duplicate keys in postgres"
         for label, sample in (("missing", self.sample_missing), ("extra", self.sample_extra),
                               ("duplicate", self.sample_duplicate)):
             if sample:
                 text += f"; {label} e.g. {', '.join(map(_show_key, sample))}"
+        for key, column, source_value, target_value in self.sample_values:
+            text += f"; key {_show_key(key)} column {column}: postgres {source_value!r}, trino {target_value!r}"
         if self.changed_meanwhile:
             text += f"; {self.changed_meanwhile} key buckets changed during the check"
         if self.buckets:
@@ -96,6 +106,7 @@ class Reconciliation:
         return {"source_rows": self.source_rows, "target_rows": self.target_rows,
                 "missing": self.missing, "extra": self.extra,
                 "duplicate_source": self.duplicate_source, "duplicate_target": self.duplicate_target,
+                "differing": self.differing, "columns_compared": len(self.columns),
                 "buckets": self.buckets, "buckets_differing": self.buckets_differing,
                 "keys_fetched": self.keys_fetched, "changed_meanwhile": self.changed_meanwhile}
 
@@ -145,6 +156,8 @@ def reconcile_sides(name: str, source: KeySide, target: KeySide, sample: int = 5
     """Compares two sides by bucket aggregates, drilling into the buckets that differ."""
     found = compare(source, target, sample=sample)
     return Reconciliation(
+        differing=found.differing, sample_values=tuple(found.sample_values),
+        columns=tuple(name for name, _ in getattr(source, "content", ())),
         name=name, source_rows=found.source_rows, target_rows=found.target_rows,
         missing=found.missing, extra=found.extra,
         duplicate_source=found.duplicate_source, duplicate_target=found.duplicate_target,
@@ -164,15 +177,40 @@ def window(ds: str, days: int = ORDERS_WINDOW_DAYS) -> tuple[datetime, datetime]
 SideFactory = Callable[[ViewCheck, dict], KeySide]  # (check, window params) -> one side
 
 
+Content = tuple[tuple[str, str], ...]  # (column, SQL of its canonical text)
+
+
+def compared_columns(check: ViewCheck, fetch_source: Callable[[str, Mapping], list],
+                     fetch_target: Callable[[str, Mapping], list]) -> tuple[Content, Content]:
+    """The columns the table and the view share by name (the key apart), with each side's SQL of
+    their canonical text, from the types each engine reports."""
+    catalog, schema, view = check.target_view.split(".")
+    view_types = dict(fetch_target(
+        f"SELECT column_name, data_type FROM {catalog}.information_schema.columns "
+        f"WHERE table_schema = '{schema}' AND table_name = '{view}'", {}))
+    shared = [c for c in postgres_tables.columns(fetch_source, check.source_table)
+              if c.name in view_types and c.name not in check.key_columns]
+    return (tuple((c.name, postgres_text(c.name, c.type)) for c in shared),
+            tuple((c.name, trino_text(c.name, view_types[c.name])) for c in shared))
+
+
 def sql_sides(fetch_source: Callable[[str, Mapping], list],
               fetch_target: Callable[[str, Mapping], list]) -> tuple[SideFactory, SideFactory]:
     """Side factories that run the bucket queries through the given PostgreSQL and Trino fetchers."""
+    contents: dict[str, tuple[Content, Content]] = {}
+
+    def content(check: ViewCheck) -> tuple[Content, Content]:
+        if check.name not in contents:
+            contents[check.name] = compared_columns(check, fetch_source, fetch_target)
+        return contents[check.name]
+
     def source(check: ViewCheck, params: dict) -> KeySide:
         return SqlSide("postgres", check.source_table, check.key_columns, fetch_source,
-                       where=check.source_filter, params=params)
+                       where=check.source_filter, params=params, content=content(check)[0], engine="postgres")
 
     def target(check: ViewCheck, params: dict) -> KeySide:
-        return SqlSide("trino", check.target_view, check.key_columns, fetch_target)
+        return SqlSide("trino", check.target_view, check.key_columns, fetch_target,
+                       content=content(check)[1], engine="trino")
 
     return source, target
 

@@ -55,6 +55,13 @@ _FAULT_ROWS: list[tuple] = []
 _WAREHOUSE_ROWS: list[tuple] = []
 _PROCESS_NOTES: list[str] = []
 _STATUS_LINES: list[str] = []
+_VALUE_ROWS: list[tuple] = []
+
+
+@pytest.fixture
+def value_report() -> list[tuple]:
+    """Rows (column, rows compared, rows differing, NULLs in the source) printed after the session."""
+    return _VALUE_ROWS
 
 
 @pytest.fixture
@@ -82,6 +89,11 @@ def status_report() -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter):
+    if _VALUE_ROWS:
+        terminalreporter.section("value fidelity (all_types: PostgreSQL against hive.views.all_types)")
+        terminalreporter.write_line(f"{'column':<14}{'compared':>10}{'differing':>11}{'NULLs':>7}")
+        for column, compared, differing, nulls in _VALUE_ROWS:
+            terminalreporter.write_line(f"{column:<14}{compared:>10}{differing:>11}{nulls:>7}")
     if _STATUS_LINES:
         terminalreporter.section("stack status")
         for line in _STATUS_LINES:

@@ -11,7 +11,6 @@ publication, Pinot table, topic, views, tables) and the stack must look as it di
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import psycopg
@@ -22,28 +21,16 @@ from confluent_kafka.admin import AdminClient
 from realtime_platform.catalog import recipes, runner
 from realtime_platform.config import REPO_ROOT
 from realtime_platform.local.airflow_client import AirflowClient
-from realtime_platform.local.services import run_postgres_init
 from realtime_platform.trino_client import query
 from tests.live.conftest import run_bootstrap
-from tests.live.connectors import wait_for_state
+from tests.live.fixture_streams import FixtureStream
 from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
-FIXTURE = Path(__file__).parent / "fixtures" / "shipments"
-NAME = "shipments"
-CONNECTOR = json.loads((FIXTURE / "debezium" / "shipments.json").read_text())["config"]
-SLOT, PUBLICATION = CONNECTOR["slot.name"], CONNECTOR["publication.name"]
-TOPICS = ["shipments", f"__debezium-heartbeat.{CONNECTOR['topic.prefix']}"]  # its table's, its heartbeats'
-VIEW = "hive.views.shipments"
-PATTERNS = "hive.summaries.shipments_patterns"
+STREAM = FixtureStream("shipments")
+NAME, VIEW, PATTERNS = STREAM.name, STREAM.view, STREAM.patterns
 CARRIERS, STATUSES, COUNTRIES = ("dhl", "ups", "gls"), ("created", "in_transit", "delivered"), ("DE", "FR")
-
-
-def fixture_files() -> list[Path]:
-    """The stream's files, as paths relative to the repository."""
-    return sorted(p.relative_to(FIXTURE) for p in FIXTURE.rglob("*") if p.is_file())
-
 
 
 def stack_snapshot(cfg) -> dict[str, list]:
@@ -69,49 +56,8 @@ def stack_snapshot(cfg) -> dict[str, list]:
         "hive tables": sorted(f"{schema}.{table}" for schema, table in query(
             cfg, "SELECT table_schema, table_name FROM hive.information_schema.tables "
                  "WHERE table_schema IN ('views', 'summaries')")),
-        "repository files": [str(p) for p in fixture_files() if (REPO_ROOT / p).exists()],
+        "repository files": [str(p) for p in STREAM.files() if (REPO_ROOT / p).exists()],
     }
-
-
-def remove_stream(cfg) -> None:
-    """Takes the stream out of every service and the repository; each step is idempotent."""
-    connector = f"{cfg.connect_url}/connectors/{NAME}"
-    if requests.get(connector, timeout=10).ok:
-        # Stop, then forget its source offsets: a later connector of the same name must snapshot
-        # the new table, not resume at an LSN of the slot dropped below.
-        requests.put(f"{connector}/stop", timeout=10).raise_for_status()
-        wait_for_state(cfg.connect_url, NAME, "STOPPED", require_tasks=False)
-        requests.delete(f"{connector}/offsets", timeout=30).raise_for_status()
-        requests.delete(connector, timeout=10).raise_for_status()
-    pinot = cfg.pinot_controller_url
-    if NAME in requests.get(f"{pinot}/tables", timeout=10).json()["tables"]:
-        requests.delete(f"{pinot}/tables/{NAME}", params={"type": "realtime"}, timeout=60).raise_for_status()
-    if NAME in requests.get(f"{pinot}/schemas", timeout=10).json():
-        requests.delete(f"{pinot}/schemas/{NAME}", timeout=30).raise_for_status()
-    # Until the server has dropped its consuming segment, its consumer would create the topic again
-    # (Kafka's auto.create.topics.enable).
-    wait("Pinot's servers dropped the table", lambda: not requests.get(
-        f"{pinot}/tables/{NAME}/externalview", timeout=10).ok, 120)
-    admin = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap})
-    if topics := [t for t in TOPICS if t in admin.list_topics(timeout=10).topics]:
-        for future in admin.delete_topics(topics).values():
-            future.result(timeout=60)
-        wait("topics deleted", lambda: not set(TOPICS) & set(admin.list_topics(timeout=10).topics), 60)
-    query(cfg, f"DROP VIEW IF EXISTS {VIEW}")
-    query(cfg, f"DROP TABLE IF EXISTS {PATTERNS}")
-    with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
-        # The walsender of a deleted connector lets go of its slot within a moment.
-        wait("replication slot released", lambda: not pg.execute(
-            "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s AND active", (SLOT,)).fetchone(), 60)
-        pg.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
-                   (SLOT,))
-        pg.execute(f"DROP PUBLICATION IF EXISTS {PUBLICATION}")
-        pg.execute("DROP TABLE IF EXISTS public.shipments")
-    for relative in fixture_files():
-        (REPO_ROOT / relative).unlink(missing_ok=True)
-    for folder in {(REPO_ROOT / p).parent for p in fixture_files()}:
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()  # the stream's own Pinot folder
 
 
 def source_rows(cfg) -> set[tuple]:
@@ -133,11 +79,11 @@ def run(client: AirflowClient) -> dict[str, str]:
 @pytest.fixture
 def clean_stack(bootstrapped):
     cfg = bootstrapped
-    remove_stream(cfg)  # what an interrupted run may have left
+    STREAM.remove(cfg)  # what an interrupted run may have left
     before = stack_snapshot(cfg)
     assert not before["repository files"]
     yield cfg, before
-    remove_stream(cfg)
+    STREAM.remove(cfg)
     for dag_id, gone in (("create_views", NAME), ("tsum_summaries", f"summarize_{NAME}")):
         AirflowClient(cfg, dag_id).wait_for_task_ids(lambda ids: gone not in ids, f"task {gone} gone")
     after = stack_snapshot(cfg)
@@ -161,16 +107,11 @@ def test_a_stream_added_from_its_own_files_flows_is_checked_summarized_catalogue
     catalog_dag.wait_idle()
     catalog_dag.set_paused(True)
     try:
-        added = []
-        for relative in fixture_files():
-            assert not (REPO_ROOT / relative).exists(), f"{relative} would be overwritten"
-            (REPO_ROOT / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(FIXTURE / relative, REPO_ROOT / relative)
-            added.append(str(relative))
+        added = STREAM.copy_in()
         print("files added for the stream:", *added, sep="\n  ")
         assert {Path(p).parts[0] for p in added} == {"postgres", "debezium", "pinot", "dags"}
 
-        run_postgres_init(cfg)  # what the next `make up` (compose: postgres-init) applies
+        STREAM.apply_ddl(cfg)
         with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
             pg.execute("INSERT INTO public.shipments (order_id, carrier, status, country) "
                        "SELECT g, (%s::text[])[1 + g %% 3], (%s::text[])[1 + g %% 3], (%s::text[])[1 + g %% 2] "

@@ -14,6 +14,7 @@ CHROMIUM (default /usr/bin/chromium).
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 import os
 import time
 from datetime import date, datetime, timezone
@@ -127,13 +128,13 @@ def _chart_ids(api: SupersetApi) -> dict[str, int]:
 
 
 def _normalize(value):
-    """One form for both sides: dates (Superset sends epoch milliseconds), floats to cents."""
+    """One form for both sides: dates (Superset sends epoch milliseconds), floats and decimals to cents."""
     if isinstance(value, datetime):
         return value.date() if value.tzinfo is None else value.astimezone(timezone.utc).date()
     if isinstance(value, float) and math.isfinite(value) and value > 1e11 and value == int(value):
         return datetime.fromtimestamp(value / 1000, tz=timezone.utc).date()  # a day at 00:00 UTC
-    if isinstance(value, float):
-        return round(value, 2)
+    if isinstance(value, (float, Decimal)):
+        return round(float(value), 2)
     if isinstance(value, date):
         return value
     return value

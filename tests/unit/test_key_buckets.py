@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from realtime_platform.airflow.key_buckets import (PRIME, Buckets, SqlSide, _fetch_plan, compare, hash_sql,
                                                    key_hash)
 from realtime_platform.airflow.quality import reconcile, reconcile_sides
+from realtime_platform.column_types import row_digest_parts
 from tests.unit.memory_side import MemorySide
 
 SETTINGS = dict(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -93,7 +94,7 @@ class CatchingUp(MemorySide):
 
     def aggregates(self, buckets, start=None, end=None):
         answer = super().aggregates(buckets, start, end)
-        self.rows = [tuple(k) for k in self.after]
+        self.keys = [tuple(k) for k in self.after]
         return answer
 
 
@@ -134,9 +135,9 @@ def test_a_failing_side_names_itself_and_its_sql():
 def test_sql_applies_the_filter_to_every_query():
     side = SqlSide("postgres", "public.orders", ("order_id",), lambda s, p: [], where="created_at >= %(a)s")
     buckets = Buckets(1, 1024)
-    for sql in (side.bounds_sql(), side.aggregates_sql(buckets), side.keys_sql(1, 2048)):
+    for sql in (side.bounds_sql(), side.aggregates_sql(buckets), side.rows_sql(1, 2048)):
         assert "(created_at >= %(a)s)" in sql
-    assert side.keys_sql(1, 2048).endswith("WHERE (created_at >= %(a)s) AND order_id >= 1 AND order_id < 2048")
+    assert side.rows_sql(1, 2048).endswith("WHERE (created_at >= %(a)s) AND order_id >= 1 AND order_id < 2048")
 
 
 def test_random_shuffles_do_not_matter():
@@ -146,3 +147,64 @@ def test_random_shuffles_do_not_matter():
     rng.shuffle(shuffled)
     found = compare(MemorySide("postgres", keys), MemorySide("trino", shuffled))
     assert found.buckets_differing == 0 and found.keys_fetched == 0
+
+
+# --- Row contents ---------------------------------------------------------------------------------
+values = st.one_of(st.none(), st.sampled_from(["", "a", "b", "1:a", "|", "-", "null", "é"]))
+rows_with_values = st.lists(st.tuples(st.integers(-50, 3000), values, values), max_size=300,
+                            unique_by=lambda row: row[0])
+
+
+def _contents(rows) -> list[dict]:
+    return [{"x": x, "y": y} for _, x, y in rows]
+
+
+def full_content_comparison(source, target) -> set[tuple]:
+    """The plain answer: (key, column, source value, target value) for every key on both sides once."""
+    left, right = {(k,): (x, y) for k, x, y in source}, {(k,): (x, y) for k, x, y in target}
+    return {(key, column, left[key][i], right[key][i]) for key in left.keys() & right.keys()
+            for i, column in enumerate(("x", "y")) if left[key][i] != right[key][i]}
+
+
+@settings(**SETTINGS)
+@seed(20261204)
+@given(source=rows_with_values, changes=st.lists(st.tuples(st.integers(0, 299), values, values), max_size=20),
+       limit=st.sampled_from([1, 3, 100_000]))
+def test_content_comparison_equals_the_full_comparison(source, changes, limit):
+    target = list(source)
+    for index, x, y in changes:
+        if index < len(target):
+            target[index] = (target[index][0], x, y)
+    expected = full_content_comparison(source, target)
+    found = compare(MemorySide("postgres", [(k,) for k, *_ in source], _contents(source)),
+                    MemorySide("trino", [(k,) for k, *_ in target], _contents(target)),
+                    sample=1000, max_keys_per_fetch=limit)
+    assert found.missing == found.extra == 0
+    assert found.differing == len({d[0] for d in expected})
+    assert set(found.sample_values) == expected
+    assert found.changed_meanwhile == 0
+
+
+def test_a_value_that_differs_is_named_with_its_key_column_and_both_values():
+    keys = [(k,) for k in range(1, 5001)]
+    source = [{"amount": f"{k}.50", "note": None} for k in range(1, 5001)]
+    target = [dict(row) for row in source]
+    target[4321]["note"] = ""  # NULL became an empty string in the view
+    found = compare(MemorySide("postgres", keys, source), side_t := MemorySide("trino", keys, target))
+    assert (found.missing, found.extra, found.differing) == (0, 0, 1)
+    assert found.sample_values == [((4322,), "note", None, "")]
+    assert found.buckets_differing == 1 and len(side_t.fetched) == 1
+
+
+def test_the_canonical_text_keeps_columns_apart():
+    """A value containing the separator cannot pass for two other values."""
+    assert row_digest_parts(["a|1:b", None]) != row_digest_parts(["a", "b"])
+    assert row_digest_parts([None]) != row_digest_parts(["-"]) != row_digest_parts([""])
+
+
+def test_content_sql_reads_each_rows_digest_once_per_engine():
+    for engine, part in (("postgres", "::bit(32)::bigint"), ("trino", "from_base(")):
+        side = SqlSide(engine, "t", ("id",), lambda s, p: [], content=(("a", "a::text"),), engine=engine)
+        sql = side.aggregates_sql(Buckets(0, 10))
+        assert sql.count("md5(") == 1 and part in sql and "sum(c1), sum(c2)" in sql
+        assert side.values_sql([(1,), (2,)]).endswith("WHERE ((id = 1) OR (id = 2))")

@@ -40,7 +40,7 @@ def test_mcps_chain_postgres_topic_pinot_and_trino():
     source = "urn:li:dataset:(urn:li:dataPlatform:postgres,app.public.orders,PROD)"
     fields = {f.fieldPath: f for f in by_urn[pinot]["schemaMetadata"].fields}
     assert fields["order_id"].isPartOfKey and not fields["status"].isPartOfKey
-    assert fields["amount"].nativeDataType == "DOUBLE"
+    assert fields["amount"].nativeDataType == "STRING"  # the exact decimal text (column_types.py)
     assert by_urn[pinot]["upstreamLineage"].upstreams[0].dataset == topic
     assert by_urn[topic]["upstreamLineage"].upstreams[0].dataset == source
     assert by_urn[trino]["siblings"].siblings == [pinot] and by_urn[trino]["siblings"].primary

@@ -1,0 +1,281 @@
+"""How each PostgreSQL column type travels to the view, exactly: the one place that says it.
+
+A value goes PostgreSQL → Debezium (JSON, with the connector settings below) → Kafka → a Pinot
+column, filled by an ingestion transform → the view in Trino, which turns the Pinot column back into
+the natural Trino type. `carriage(column)` gives every step for one column; docs/adding-a-stream.md
+shows the same as a table, and `tests/live/test_value_fidelity.py` proves it value for value.
+
+It relies on CONNECTOR_SETTINGS, which every stream's connector sets (tests/unit checks each
+connector file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+# What every connector must set so that values arrive exactly (see CARRIAGES for why each).
+CONNECTOR_SETTINGS = {
+    "decimal.handling.mode": "string",  # NUMERIC as its exact decimal text (not a double, not base64)
+    "time.precision.mode": "adaptive_time_microseconds",  # keeps microseconds of TIME and TIMESTAMP(4-6)
+    "binary.handling.mode": "hex",  # BYTEA as hex text
+    # An explicit NULL stays NULL: without this, Kafka's JsonConverter writes a column's DEFAULT instead.
+    "value.converter.replace.null.with.default": "false",
+}
+
+# Pinot 0.11 has no usable NULL for the Trino connector, so a nullable column stores a sentinel for
+# NULL (the Pinot field's defaultNullValue, which Pinot writes when the transform gives null) and the
+# view turns it back with NULLIF. A real value equal to the sentinel would read as NULL; the content
+# reconciliation of data_quality then fails naming key and column, so it cannot pass unseen.
+STRING_NULL = "\uffff"  # a Unicode noncharacter: reserved for exactly this internal use
+TRINO_STRING_NULL = "U&'\\FFFF'"
+LONG_NULL = -(2**63)  # Pinot's own default null for LONG
+INT_NULL = -(2**31)  # and for INT
+FLOAT_NULL = "-Infinity"  # and for FLOAT and DOUBLE (JSON cannot carry an infinity, so no real value is one)
+
+# PostgreSQL's own limit on one value (1 GB): Pinot's STRING columns must not cut anything shorter.
+STRING_MAX_LENGTH = 2**30 - 1
+
+# Columns every stream's Pinot table adds from the change event; a source column may not take these names.
+PLATFORM_COLUMNS = ("op", "deleted", "lsn", "ts_ms", "payload")
+
+
+class UnsupportedColumn(ValueError):
+    """A column whose type the platform cannot carry exactly; the message names column and type."""
+
+
+@dataclass(frozen=True)
+class PostgresColumn:
+    name: str
+    type: str  # as format_type() gives it: 'numeric(18,4)', 'timestamp(3) without time zone', 'text[]'
+    nullable: bool = True
+    enum: bool = False  # a user-defined ENUM type (its name is in `type`)
+
+
+@dataclass(frozen=True)
+class Carriage:
+    """Every step of one column's way to the view."""
+
+    column: str
+    postgres_type: str
+    debezium: str  # what Debezium sends, in words
+    pinot_type: str  # the Pinot field's dataType
+    transform: str  # the Pinot ingestion transform
+    view: str  # the view's expression over the Pinot column
+    trino_type: str  # the view column's type
+    null_value: object = None  # the Pinot field's defaultNullValue, when nullable
+
+    def pinot_field(self) -> dict:
+        field = {"name": self.column, "dataType": self.pinot_type}
+        if self.pinot_type == "STRING":
+            # Pinot cuts longer strings to maxLength (512 by default) without a word.
+            field["maxLength"] = STRING_MAX_LENGTH
+        if self.null_value is not None:
+            field["defaultNullValue"] = str(self.null_value)  # text: jq and JSON parsers keep it exact
+        return field
+
+
+@dataclass(frozen=True)
+class _Rule:
+    debezium: str
+    pinot_type: str
+    transform: str  # over {path}: "$.after.<column>"
+    view: str  # over {c}: the Pinot column (already NULLIF'ed when nullable)
+    trino_type: str
+
+
+# jsonPath gives null for a JSON null or a missing field (a delete has no `after`), so Pinot writes
+# the field's defaultNullValue; jsonPathString would write the text 'null' instead.
+_STRING = _NUMBER = "jsonPath(payload, '{path}')"
+
+
+def _numeric(precision: int | None, scale: int | None) -> _Rule:
+    if precision is None:
+        # An unconstrained NUMERIC keeps each value's own scale: only text holds that exactly.
+        return _Rule("the exact decimal as a string", "STRING", _STRING, "{c}", "varchar")
+    if precision > 38:
+        raise ValueError(f"numeric({precision},{scale}): Trino's decimal holds at most 38 digits")
+    trino = f"decimal({precision},{scale or 0})"
+    return _Rule("the exact decimal as a string", "STRING", _STRING, f"CAST({{c}} AS {trino})", trino)
+
+
+def _timestamp(precision: int) -> _Rule:
+    # adaptive_time_microseconds: TIMESTAMP(0-3) as epoch milliseconds, TIMESTAMP(4-6) as microseconds.
+    per_unit = "1000000" if precision <= 3 else "1000"
+    unit = "milliseconds" if precision <= 3 else "microseconds"
+    return _Rule(f"epoch {unit}", "LONG", _NUMBER,
+                 f"CAST(from_unixtime_nanos({{c}} * {per_unit}) AT TIME ZONE 'UTC' AS timestamp({precision}))",
+                 f"timestamp({precision})")
+
+
+
+_RULES: dict[str, _Rule] = {
+    "smallint": _Rule("a JSON number", "INT", _NUMBER, "CAST({c} AS smallint)", "smallint"),
+    "integer": _Rule("a JSON number", "INT", _NUMBER, "{c}", "integer"),
+    "bigint": _Rule("a JSON number", "LONG", _NUMBER, "{c}", "bigint"),
+    "real": _Rule("a JSON number", "FLOAT", _NUMBER, "{c}", "real"),
+    "double precision": _Rule("a JSON number", "DOUBLE", _NUMBER, "{c}", "double"),
+    # Pinot's BOOLEAN has no room for a NULL sentinel: the text 'true'/'false' does.
+    "boolean": _Rule("true/false", "STRING", _STRING, "CAST({c} AS boolean)", "boolean"),
+    "text": _Rule("a string", "STRING", _STRING, "{c}", "varchar"),
+    "character varying": _Rule("a string", "STRING", _STRING, "{c}", "varchar"),
+    "uuid": _Rule("a string", "STRING", _STRING, "CAST({c} AS uuid)", "uuid"),
+    # The source's own JSON text: Trino's json type would reorder keys and respell numbers.
+    "json": _Rule("its text as a string", "STRING", _STRING, "{c}", "varchar"),
+    "jsonb": _Rule("its text as a string", "STRING", _STRING, "{c}", "varchar"),
+    "bytea": _Rule("hex text", "STRING", _STRING, "from_hex({c})", "varbinary"),
+    "date": _Rule("days since 1970-01-01", "INT", _NUMBER, "date_add('day', {c}, DATE '1970-01-01')", "date"),
+    "timestamp with time zone": _Rule(
+        "ISO-8601 text in UTC", "STRING", _STRING,
+        "CAST(from_iso8601_timestamp_nanos({c}) AS timestamp(6) with time zone)", "timestamp(6) with time zone"),
+    "time without time zone": _Rule(
+        "microseconds since midnight", "LONG", _NUMBER,
+        "CAST(from_unixtime_nanos({c} * 1000) AT TIME ZONE 'UTC' AS time(6))", "time(6)"),
+}
+# Arrays are refused: Pinot 0.11's JSON record extractor drops NULL and empty-string elements and
+# turns an empty array into NULL (RecordExtractor.convertMultiValue), before any transform runs.
+UNCARRIED = {"[]": "arrays lose their NULL and empty elements in Pinot 0.11's JSON reader"}
+_ENUM = _Rule("its label as a string", "STRING", _STRING, "{c}", "varchar")
+
+_NULL_VALUES = {"STRING": STRING_NULL, "LONG": LONG_NULL, "INT": INT_NULL, "FLOAT": FLOAT_NULL,
+                "DOUBLE": FLOAT_NULL}
+_TRINO_NULLS = {"STRING": TRINO_STRING_NULL, "LONG": f"BIGINT '{LONG_NULL}'", "INT": str(INT_NULL),
+                "FLOAT": "REAL '-Infinity'", "DOUBLE": "-infinity()"}
+
+_WITH_PRECISION = re.compile(r"^(?P<base>[a-z ]+)\((?P<args>[0-9, ]+)\)(?P<rest>[a-z ]*)$")
+
+
+def _rule(column: PostgresColumn) -> _Rule:
+    if column.enum:
+        return _ENUM
+    pg_type = column.type.strip().lower()
+    if pg_type in _RULES:
+        return _RULES[pg_type]
+    if pg_type.endswith("[]"):
+        raise UnsupportedColumn(f"column {column.name!r}: PostgreSQL type {column.type!r} is not carried exactly: "
+                                f"{UNCARRIED['[]']}")
+    if pg_type == "numeric":
+        return _numeric(None, None)
+    if pg_type == "timestamp without time zone":
+        return _timestamp(6)
+    if match := _WITH_PRECISION.match(pg_type):
+        base, rest = match["base"].strip(), match["rest"].strip()
+        args = [int(a) for a in match["args"].split(",")]
+        if base == "numeric":
+            return _numeric(args[0], args[1] if len(args) > 1 else 0)
+        if base == "timestamp" and rest == "without time zone":
+            return _timestamp(args[0])
+        if base == "timestamp" and rest == "with time zone":
+            return _RULES["timestamp with time zone"]
+        if base == "time" and rest == "without time zone":
+            return _RULES["time without time zone"]
+        if base == "character varying":
+            return _RULES["character varying"]
+    raise UnsupportedColumn(f"column {column.name!r}: PostgreSQL type {column.type!r} is not carried exactly "
+                            f"(supported: {', '.join(sorted(_RULES))}, numeric(p,s), timestamp(p), enums)")
+
+
+def carriage(column: PostgresColumn) -> Carriage:
+    """How `column` travels to the view; raises UnsupportedColumn naming the column and its type."""
+    if column.name in PLATFORM_COLUMNS:
+        raise UnsupportedColumn(f"column {column.name!r}: the name is taken by the platform's own columns "
+                                f"({', '.join(PLATFORM_COLUMNS)})")
+    try:
+        rule = _rule(column)
+    except ValueError as error:
+        if isinstance(error, UnsupportedColumn):
+            raise
+        raise UnsupportedColumn(f"column {column.name!r}: {error}") from error
+    pinot_column = column.name
+    if column.nullable:
+        pinot_column = f"NULLIF({column.name}, {_TRINO_NULLS[rule.pinot_type]})"
+    view = rule.view.format(c=pinot_column)
+    return Carriage(
+        column=column.name, postgres_type=column.type, debezium=rule.debezium, pinot_type=rule.pinot_type,
+        transform=rule.transform.replace("{path}", f"$.after.{column.name}"),
+        view=view if view == column.name else f"{view} AS {column.name}",
+        trino_type=rule.trino_type,
+        null_value=_NULL_VALUES[rule.pinot_type] if column.nullable else None)
+
+
+# --- Canonical text: how data_quality compares a value of PostgreSQL with the view's -------------
+# Both engines turn each value into the same text, so a hash of a row's text can be compared per key
+# bucket (realtime_platform/airflow/key_buckets.py). The rules, one per family of types:
+#   numbers, booleans, text, UUIDs, enums, JSON text: their plain text;
+#   numeric(p,s) and decimal(p,s): the decimal with its scale's digits ('12.3400');
+#   real and double: the hex of their IEEE 754 bits (exact, no formatting differences);
+#   date 'YYYY-MM-DD'; time 'HH:MM:SS.ffffff'; timestamps 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (a
+#   timestamp without time zone is taken as UTC, the platform's convention);
+#   bytea and varbinary: lower-case hex; arrays: their compact JSON text ('["a",null]').
+
+def postgres_text(column: str, pg_type: str) -> str:
+    """SQL giving the canonical text of PostgreSQL column `column` of type `pg_type` (NULL stays NULL)."""
+    t = pg_type.strip().lower()
+    if t == "real":
+        return f"encode(float4send({column}), 'hex')"
+    if t == "double precision":
+        return f"encode(float8send({column}), 'hex')"
+    if t == "date":
+        return f"to_char({column}, 'YYYY-MM-DD')"
+    if t.startswith("timestamp") and t.endswith("with time zone") and "without" not in t:
+        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    if t.startswith("timestamp"):
+        return f"to_char({column}, 'YYYY-MM-DD HH24:MI:SS.US')"
+    if t.startswith("time"):
+        return f"to_char({column}, 'HH24:MI:SS.US')"
+    if t == "bytea":
+        return f"encode({column}, 'hex')"
+    if t.endswith("[]"):
+        return f"array_to_json({column})::text"
+    return f"{column}::text"
+
+
+def trino_text(column: str, trino_type: str) -> str:
+    """SQL giving the canonical text of Trino column `column` of type `trino_type` (NULL stays NULL)."""
+    t = trino_type.strip().lower()
+    if t == "real":
+        return f"lower(to_hex(to_ieee754_32({column})))"
+    if t == "double":
+        return f"lower(to_hex(to_ieee754_64({column})))"
+    if t.startswith("timestamp") and t.endswith("with time zone"):
+        return f"CAST(CAST({column} AT TIME ZONE 'UTC' AS timestamp(6)) AS varchar)"
+    if t.startswith("timestamp"):
+        return f"CAST(CAST({column} AS timestamp(6)) AS varchar)"
+    if t.startswith("time"):
+        return f"CAST(CAST({column} AS time(6)) AS varchar)"
+    if t == "varbinary":
+        return f"lower(to_hex({column}))"
+    if t.startswith("array"):
+        return f"json_format(CAST({column} AS json))"
+    if t == "json":
+        return f"json_format({column})"
+    return f"CAST({column} AS varchar)"
+
+
+def row_text(texts: list[str], engine: str) -> str:
+    """SQL of one row's canonical text: each column's text prefixed by its length (so no separator
+    in a value can shift columns), '-' for NULL, joined by '|'."""
+    to_text = "CAST({} AS varchar)" if engine == "trino" else "({})::text"
+    parts = [f"coalesce({to_text.format(f'length({t})')} || ':' || {t}, '-')" for t in texts]
+    return " || '|' || ".join(parts) if parts else "''"
+
+
+def row_digest(texts: list[str], engine: str) -> str:
+    """SQL of the hex MD5 of the row's canonical text (of its UTF-8 bytes in both engines)."""
+    text = row_text(texts, engine)
+    return f"to_hex(md5(to_utf8({text})))" if engine == "trino" else f"md5({text})"
+
+
+def digest_parts(digest: str, engine: str) -> tuple[str, str]:
+    """SQL of two 32-bit integers from a hex digest: summed per bucket, they cannot overflow."""
+    if engine == "trino":
+        return tuple(f"from_base(substr({digest}, {start}, 8), 16)" for start in (1, 9))
+    return tuple(f"('x' || substr({digest}, {start}, 8))::bit(32)::bigint" for start in (1, 9))
+
+
+def row_digest_parts(texts: list[str | None]) -> tuple[int, int]:
+    """In Python, what row_digest and digest_parts compute in SQL (for tests and in-memory sides)."""
+    text = "|".join("-" if t is None else f"{len(t)}:{t}" for t in texts)
+    digest = hashlib.md5(text.encode()).hexdigest()  # noqa: S324 (a checksum, not security)
+    return int(digest[:8], 16), int(digest[8:16], 16)
