@@ -71,13 +71,23 @@ def connector_states(connect_url: str, timeout_s: float = 5) -> list[ConnectorSt
 
 def pinot_consumer_lags(controller_url: str, tables: dict[str, str],
                         end_offsets: Callable[[str], dict[int, int]], timeout_s: float = 5,
-                        now_ms: Callable[[], float] = lambda: time.time() * 1000) -> list[ConsumerLag]:
-    """tables: Pinot table -> its Kafka topic; end_offsets(topic) -> {partition: next offset}."""
+                        now_ms: Callable[[], float] = lambda: time.time() * 1000,
+                        errors: list[str] | None = None) -> list[ConsumerLag]:
+    """tables: Pinot table -> its Kafka topic; end_offsets(topic) -> {partition: next offset}.
+
+    With `errors`, a table whose state cannot be read adds a sentence there and the others are still
+    read (an operator's status must not stop at one broken table); without, the error is raised."""
     lags = []
     for table, topic in sorted(tables.items()):
-        response = requests.get(f"{controller_url}/tables/{table}/consumingSegmentsInfo", timeout=timeout_s)
-        response.raise_for_status()
-        ends = end_offsets(topic)
+        try:
+            response = requests.get(f"{controller_url}/tables/{table}/consumingSegmentsInfo", timeout=timeout_s)
+            response.raise_for_status()
+            ends = end_offsets(topic)
+        except (requests.RequestException, KeyError, RuntimeError) as error:
+            if errors is None:
+                raise
+            errors.append(f"Pinot table {table}: its consumers' state cannot be read: {error}")
+            continue
         for replicas in response.json().get("_segmentToConsumingInfoMap", {}).values():
             for replica in replicas:
                 consumed_at = replica.get("lastConsumedTimestamp")

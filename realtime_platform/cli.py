@@ -57,32 +57,49 @@ def cmd_status(_: argparse.Namespace) -> None:
 
 
 def read_cdc_health(cfg):
-    """(slots, connectors, Pinot consumer lags) of the running stack."""
+    """(slots, connectors, Pinot consumer lags, unreadable) of the running stack. A service or table
+    that cannot be read adds a sentence to `unreadable` and leaves its readings empty: the rest is
+    still read."""
     import psycopg
+    import requests
 
     from realtime_platform import cdc_health
     from realtime_platform.catalog.stream_lineage import stream_tables
 
-    with psycopg.connect(cfg.postgres_dsn(), connect_timeout=5) as conn:
-        slots = cdc_health.slot_lags(conn.execute(cdc_health.SLOT_LAG_SQL).fetchall())
-    connectors = cdc_health.connector_states(cfg.connect_url)
-    lags = cdc_health.pinot_consumer_lags(cfg.pinot_controller_url,
-                                          {t.name: t.topic for t in stream_tables()},
-                                          cdc_health.kafka_end_offsets(cfg.kafka_bootstrap))
-    return slots, connectors, lags
+    unreadable: list[str] = []
+    slots, connectors, lags = [], [], []
+    try:
+        with psycopg.connect(cfg.postgres_dsn(), connect_timeout=5) as conn:
+            slots = cdc_health.slot_lags(conn.execute(cdc_health.SLOT_LAG_SQL).fetchall())
+    except psycopg.Error as error:
+        unreadable.append(f"PostgreSQL's replication slots cannot be read: {error}")
+    try:
+        connectors = cdc_health.connector_states(cfg.connect_url)
+    except requests.RequestException as error:
+        unreadable.append(f"Kafka Connect's connectors cannot be read: {error}")
+    try:
+        lags = cdc_health.pinot_consumer_lags(cfg.pinot_controller_url,
+                                              {t.name: t.topic for t in stream_tables()},
+                                              cdc_health.kafka_end_offsets(cfg.kafka_bootstrap), errors=unreadable)
+    except Exception as error:  # noqa: BLE001 -- e.g. Kafka unreachable: reported, the rest still printed
+        unreadable.append(f"Pinot's consumer lag cannot be read: {type(error).__name__}: {error}")
+    return slots, connectors, lags, unreadable
 
 
 def cmd_metrics(_: argparse.Namespace) -> None:
     from realtime_platform import cdc_health
 
-    sys.stdout.write(cdc_health.prometheus_text(*read_cdc_health(_cfg())))
+    slots, connectors, lags, unreadable = read_cdc_health(_cfg())
+    for problem in unreadable:
+        print(f"# PROBLEM: {problem}", file=sys.stderr)
+    sys.stdout.write(cdc_health.prometheus_text(slots, connectors, lags))
 
 
 def print_cdc_health(cfg) -> bool:
     """Slot lag, connector and task states, Pinot's consumer lag; False when something is wrong."""
     from realtime_platform import cdc_health
 
-    slots, connectors, lags = read_cdc_health(cfg)
+    slots, connectors, lags, unreadable = read_cdc_health(cfg)
     print(f"\n{'REPLICATION SLOT':<23}{'ACTIVE':<12}{'LAG':>12}")
     for slot in slots:
         print(f"{slot.name:<23}{'yes' if slot.active else 'NO':<12}{slot.lag_bytes / 2**20:>10.1f}MB")
@@ -95,7 +112,7 @@ def print_cdc_health(cfg) -> bool:
         age = "-" if lag.seconds_since_consumed is None else f"{lag.seconds_since_consumed:.1f}s ago"
         print(f"{lag.table:<23}{lag.topic + '/' + str(lag.partition):<12}{lag.server:<26}"
               f"{lag.records:>8} msgs  {age}")
-    found = cdc_health.problems(slots, connectors, cfg.slot_lag_limit_bytes)
+    found = unreadable + cdc_health.problems(slots, connectors, cfg.slot_lag_limit_bytes)
     for problem in found:
         print(f"PROBLEM: {problem}")
     return not found

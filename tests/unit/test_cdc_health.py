@@ -70,6 +70,16 @@ def test_an_unknown_table_is_an_error_not_a_silent_zero(service):
         cdc_health.pinot_consumer_lags(service, {"nope": "nope"}, lambda topic: {})
 
 
+def test_one_unreadable_table_is_a_problem_and_the_others_are_still_read(service):
+    """`platformctl status` passes `errors`: a table whose state Pinot cannot give (a 500 or 404)
+    becomes a sentence naming it, instead of a traceback that hides every other reading."""
+    errors: list[str] = []
+    lags = cdc_health.pinot_consumer_lags(service, {"nope": "nope", "person": "person"},
+                                          lambda topic: {0: 1000}, now_ms=lambda: 4_000_000, errors=errors)
+    assert [lag.table for lag in lags] == ["person"]
+    assert len(errors) == 1 and errors[0].startswith("Pinot table nope: its consumers' state cannot be read: 404")
+
+
 def test_prometheus_text_has_one_sample_per_reading():
     text = cdc_health.prometheus_text(
         cdc_health.slot_lags([("debezium_person", True, 4096)]),
