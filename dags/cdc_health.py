@@ -1,8 +1,9 @@
 """cdc_health: fails loudly when the CDC path stalls.
 
 Every 10 minutes: each logical replication slot's lag (WAL PostgreSQL keeps for it) against
-`slot_lag_limit_bytes`, and the state of every Kafka Connect connector and task. A failure names
-the slot and its lag, or the connector and task. The logic is realtime_platform.cdc_health.
+`slot_lag_limit_bytes`, the state of every Kafka Connect connector and task, and rows Pinot read but
+failed to index. A failure names the slot and its lag, the connector and task, or the Pinot table
+with the count and Pinot's error. The logic is realtime_platform.cdc_health.
 """
 
 from __future__ import annotations
@@ -37,11 +38,17 @@ with DAG(
 
         slots = cdc_health.slot_lags(PostgresHook(postgres_conn_id=POSTGRES_CONN_ID)
                                      .get_records(cdc_health.SLOT_LAG_SQL))
+        from realtime_platform.streams import streams
+
         connectors = cdc_health.connector_states(os.environ["CONNECT_URL"])
-        found = cdc_health.problems(slots, connectors, int(params["slot_lag_limit_bytes"]))
+        gaps = cdc_health.pinot_ingestion_gaps(os.environ["PINOT_CONTROLLER_URL"], os.environ["PINOT_BROKER_URL"],
+                                               [s.name for s in streams()])
+        found = (cdc_health.problems(slots, connectors, int(params["slot_lag_limit_bytes"]))
+                 + cdc_health.ingestion_problems(gaps))
         if found:
             raise cdc_health.CdcUnhealthy("; ".join(found))
         return {"slots": {s.name: s.lag_bytes for s in slots},
-                "connectors": {c.name: c.state for c in connectors}}
+                "connectors": {c.name: c.state for c in connectors},
+                "pinot_rows_not_indexed": {g.segment: g.not_indexed for g in gaps}}
 
     check_cdc()

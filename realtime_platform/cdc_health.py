@@ -1,6 +1,6 @@
 """Health of the CDC path, as Debezium and Pinot operators read it: replication slot lag in
-PostgreSQL, connector and task states in Kafka Connect, and Pinot's consumer lag per Kafka
-partition.
+PostgreSQL, connector and task states in Kafka Connect, Pinot's consumer lag per Kafka partition,
+and rows Pinot consumed but did not index (a failing transform drops them silently).
 
 A slot that stops advancing makes PostgreSQL keep WAL without limit; `problems()` turns each
 reading into the sentence an operator needs (slot name and lag, connector and task, table and
@@ -46,6 +46,22 @@ class ConsumerLag:
     @property
     def records(self) -> int:
         return max(0, self.end_offset - self.consumed_offset)
+
+
+@dataclass(frozen=True)
+class IngestionGap:
+    """Rows a consuming Pinot segment has read from Kafka but not indexed, with Pinot's last error."""
+
+    table: str
+    segment: str
+    server: str
+    consumed: int  # messages read into the segment: its current offset less its start offset
+    indexed: int  # rows the segment holds (every version: the upsert view is skipped)
+    error: str  # Pinot's last ingestion error for the segment ("" when none)
+
+    @property
+    def not_indexed(self) -> int:
+        return max(0, self.consumed - self.indexed)
 
 
 SLOT_LAG_SQL = ("SELECT slot_name, active, "
@@ -99,6 +115,71 @@ def pinot_consumer_lags(controller_url: str, tables: dict[str, str],
     return lags
 
 
+def _segment_rows(broker_url: str, table: str, timeout_s: float) -> dict[str, int]:
+    """Rows per segment, every version of every key (skipUpsert), through the broker."""
+    sql = f"SELECT $segmentName, count(*) FROM {table} GROUP BY $segmentName LIMIT 100000 OPTION(skipUpsert=true)"
+    response = requests.post(f"{broker_url}/query/sql", json={"sql": sql}, timeout=timeout_s)
+    response.raise_for_status()
+    answer = response.json()
+    if answer.get("exceptions"):
+        raise RuntimeError(f"Pinot broker: {answer['exceptions'][0].get('message', answer['exceptions'])[:300]}")
+    return {segment: int(rows) for segment, rows in answer.get("resultTable", {}).get("rows", [])}
+
+
+def pinot_ingestion_gaps(controller_url: str, broker_url: str, tables: Iterable[str], timeout_s: float = 10,
+                         errors: list[str] | None = None) -> list[IngestionGap]:
+    """For each consuming segment (on each server): messages consumed against rows indexed, and the
+    error Pinot keeps for it. Pinot 0.11 drops a row whose transform throws and counts it only when
+    the segment completes (rowsWithErrors, hours later); this sees it while it happens. With
+    `errors`, a table that cannot be read adds a sentence there and the others are still read."""
+    gaps = []
+    for table in sorted(tables):
+        try:
+            response = requests.get(f"{controller_url}/debug/tables/{table}",
+                                    params={"type": "REALTIME", "verbosity": 1}, timeout=timeout_s)
+            response.raise_for_status()
+            consuming = []
+            for info in response.json():
+                for segment in info.get("segmentDebugInfos", []):
+                    for server, state in (segment.get("serverState") or {}).items():
+                        consumer = state.get("consumerInfo") or {}
+                        if consumer.get("consumerState") != "CONSUMING":
+                            continue
+                        error = (state.get("errorInfo") or {}).get("errorMessage") or ""
+                        offset = sum(int(o) for o in (consumer.get("partitionToOffsetMap") or {}).values())
+                        consuming.append((segment["segmentName"], server, offset, error))
+            if not consuming:
+                continue
+            rows = _segment_rows(broker_url, table, timeout_s)
+            for name, server, offset, error in consuming:
+                metadata = requests.get(f"{controller_url}/segments/{table}/{name}/metadata", timeout=timeout_s)
+                metadata.raise_for_status()
+                start = int(metadata.json().get("segment.realtime.startOffset", 0))
+                gaps.append(IngestionGap(table, name, server, offset - start, rows.get(name, 0), error))
+        except (requests.RequestException, RuntimeError, KeyError, ValueError) as error:
+            if errors is None:
+                raise
+            errors.append(f"Pinot table {table}: its ingestion cannot be read: {error}")
+    return gaps
+
+
+def ingestion_problems(gaps: Iterable[IngestionGap]) -> list[str]:
+    """A segment that read rows it did not index, with an error from Pinot: rows are being thrown away.
+    (Rows the table's filter drops on purpose, e.g. events without a key, leave no error.)"""
+    by_table: dict[str, list[IngestionGap]] = {}
+    for gap in gaps:
+        if gap.error and gap.not_indexed:
+            by_table.setdefault(gap.table, []).append(gap)
+    found = []
+    for table, failing in sorted(by_table.items()):
+        lost, consumed = sum(g.not_indexed for g in failing), sum(g.consumed for g in failing)
+        error = failing[0].error
+        found.append(f"Pinot table {table} is dropping rows: {lost} of {consumed} consumed in "
+                     f"{len(failing)} consuming segment(s) not indexed; Pinot's error: "
+                     f"{error[:300]}{'...' if len(error) > 300 else ''}")
+    return found
+
+
 def problems(slots: Iterable[SlotLag], connectors: Iterable[ConnectorState],
              slot_lag_limit_bytes: int = GIB) -> list[str]:
     """What needs an operator: a slot past the limit, a connector or task that is not RUNNING."""
@@ -133,7 +214,7 @@ def kafka_end_offsets(bootstrap: str) -> Callable[[str], dict[int, int]]:
 
 
 def prometheus_text(slots: Iterable[SlotLag], connectors: Iterable[ConnectorState],
-                    lags: Iterable[ConsumerLag]) -> str:
+                    lags: Iterable[ConsumerLag], gaps: Iterable[IngestionGap] = ()) -> str:
     """The readings in Prometheus' text exposition format (e.g. for node_exporter's textfile
     collector, or a scrape of `platformctl metrics`)."""
     lines = [
@@ -154,4 +235,13 @@ def prometheus_text(slots: Iterable[SlotLag], connectors: Iterable[ConnectorStat
               "# TYPE cdc_pinot_consumer_lag_records gauge"]
     lines += [f'cdc_pinot_consumer_lag_records{{table="{lag.table}",topic="{lag.topic}",'
               f'partition="{lag.partition}",server="{lag.server}"}} {lag.records}' for lag in lags]
+    lines += ["# HELP cdc_pinot_rows_not_indexed Rows a consuming Pinot segment read but did not index "
+              "(failed, or dropped by the table's filter).",
+              "# TYPE cdc_pinot_rows_not_indexed gauge",
+              "# HELP cdc_pinot_ingestion_error 1 when Pinot keeps an ingestion error for the consuming segment.",
+              "# TYPE cdc_pinot_ingestion_error gauge"]
+    for gap in gaps:
+        labels = f'table="{gap.table}",segment="{gap.segment}",server="{gap.server}"'
+        lines += [f"cdc_pinot_rows_not_indexed{{{labels}}} {gap.not_indexed}",
+                  f"cdc_pinot_ingestion_error{{{labels}}} {int(bool(gap.error))}"]
     return "\n".join(lines) + "\n"

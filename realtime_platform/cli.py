@@ -57,7 +57,7 @@ def cmd_status(_: argparse.Namespace) -> None:
 
 
 def read_cdc_health(cfg):
-    """(slots, connectors, Pinot consumer lags, unreadable) of the running stack. A service or table
+    """(slots, connectors, Pinot consumer lags, Pinot ingestion gaps, unreadable) of the running stack. A service or table
     that cannot be read adds a sentence to `unreadable` and leaves its readings empty: the rest is
     still read."""
     import psycopg
@@ -67,7 +67,7 @@ def read_cdc_health(cfg):
     from realtime_platform.catalog.stream_lineage import stream_tables
 
     unreadable: list[str] = []
-    slots, connectors, lags = [], [], []
+    slots, connectors, lags, gaps = [], [], [], []
     try:
         with psycopg.connect(cfg.postgres_dsn(), connect_timeout=5) as conn:
             slots = cdc_health.slot_lags(conn.execute(cdc_health.SLOT_LAG_SQL).fetchall())
@@ -83,23 +83,25 @@ def read_cdc_health(cfg):
                                               cdc_health.kafka_end_offsets(cfg.kafka_bootstrap), errors=unreadable)
     except Exception as error:  # noqa: BLE001 -- e.g. Kafka unreachable: reported, the rest still printed
         unreadable.append(f"Pinot's consumer lag cannot be read: {type(error).__name__}: {error}")
-    return slots, connectors, lags, unreadable
+    gaps = cdc_health.pinot_ingestion_gaps(cfg.pinot_controller_url, cfg.pinot_broker_url,
+                                           [t.name for t in stream_tables()], errors=unreadable)
+    return slots, connectors, lags, gaps, unreadable
 
 
 def cmd_metrics(_: argparse.Namespace) -> None:
     from realtime_platform import cdc_health
 
-    slots, connectors, lags, unreadable = read_cdc_health(_cfg())
+    slots, connectors, lags, gaps, unreadable = read_cdc_health(_cfg())
     for problem in unreadable:
         print(f"# PROBLEM: {problem}", file=sys.stderr)
-    sys.stdout.write(cdc_health.prometheus_text(slots, connectors, lags))
+    sys.stdout.write(cdc_health.prometheus_text(slots, connectors, lags, gaps))
 
 
 def print_cdc_health(cfg) -> bool:
     """Slot lag, connector and task states, Pinot's consumer lag; False when something is wrong."""
     from realtime_platform import cdc_health
 
-    slots, connectors, lags, unreadable = read_cdc_health(cfg)
+    slots, connectors, lags, gaps, unreadable = read_cdc_health(cfg)
     print(f"\n{'REPLICATION SLOT':<23}{'ACTIVE':<12}{'LAG':>12}")
     for slot in slots:
         print(f"{slot.name:<23}{'yes' if slot.active else 'NO':<12}{slot.lag_bytes / 2**20:>10.1f}MB")
@@ -112,7 +114,13 @@ def print_cdc_health(cfg) -> bool:
         age = "-" if lag.seconds_since_consumed is None else f"{lag.seconds_since_consumed:.1f}s ago"
         print(f"{lag.table:<23}{lag.topic + '/' + str(lag.partition):<12}{lag.server:<26}"
               f"{lag.records:>8} msgs  {age}")
-    found = unreadable + cdc_health.problems(slots, connectors, cfg.slot_lag_limit_bytes)
+    failing = [g for g in gaps if g.not_indexed or g.error]
+    if failing:
+        print(f"\n{'PINOT SEGMENT':<40}{'SERVER':<26}{'CONSUMED':>10}{'INDEXED':>10}  ERROR")
+        for gap in failing:
+            print(f"{gap.segment:<40}{gap.server:<26}{gap.consumed:>10}{gap.indexed:>10}  {gap.error[:80]}")
+    found = (unreadable + cdc_health.problems(slots, connectors, cfg.slot_lag_limit_bytes)
+             + cdc_health.ingestion_problems(gaps))
     for problem in found:
         print(f"PROBLEM: {problem}")
     return not found

@@ -83,6 +83,7 @@ class _Rule:
     transform: str  # over {path}: "$.after.<column>"
     view: str  # over {c}: the Pinot column (already NULLIF'ed when nullable)
     trino_type: str
+    sample: object = None  # a value as Debezium sends it (for trying a table's transforms before posting)
 
 
 # jsonPath gives null for a JSON null or a missing field (a delete has no `after`), so Pinot writes
@@ -93,11 +94,12 @@ _STRING = _NUMBER = "jsonPath(payload, '{path}')"
 def _numeric(precision: int | None, scale: int | None) -> _Rule:
     if precision is None:
         # An unconstrained NUMERIC keeps each value's own scale: only text holds that exactly.
-        return _Rule("the exact decimal as a string", "STRING", _STRING, "{c}", "varchar")
+        return _Rule("the exact decimal as a string", "STRING", _STRING, "{c}", "varchar", "12.5")
     if precision > 38:
         raise ValueError(f"numeric({precision},{scale}): Trino's decimal holds at most 38 digits")
     trino = f"decimal({precision},{scale or 0})"
-    return _Rule("the exact decimal as a string", "STRING", _STRING, f"CAST({{c}} AS {trino})", trino)
+    sample = "1." + "0" * (scale or 0) if scale else "1"
+    return _Rule("the exact decimal as a string", "STRING", _STRING, f"CAST({{c}} AS {trino})", trino, sample)
 
 
 def _timestamp(precision: int) -> _Rule:
@@ -106,37 +108,39 @@ def _timestamp(precision: int) -> _Rule:
     unit = "milliseconds" if precision <= 3 else "microseconds"
     return _Rule(f"epoch {unit}", "LONG", _NUMBER,
                  f"CAST(from_unixtime_nanos({{c}} * {per_unit}) AT TIME ZONE 'UTC' AS timestamp({precision}))",
-                 f"timestamp({precision})")
+                 f"timestamp({precision})", 1704110400123 if precision <= 3 else 1704110400123456)
 
 
 
 _RULES: dict[str, _Rule] = {
-    "smallint": _Rule("a JSON number", "INT", _NUMBER, "CAST({c} AS smallint)", "smallint"),
-    "integer": _Rule("a JSON number", "INT", _NUMBER, "{c}", "integer"),
-    "bigint": _Rule("a JSON number", "LONG", _NUMBER, "{c}", "bigint"),
-    "real": _Rule("a JSON number", "FLOAT", _NUMBER, "{c}", "real"),
-    "double precision": _Rule("a JSON number", "DOUBLE", _NUMBER, "{c}", "double"),
+    "smallint": _Rule("a JSON number", "INT", _NUMBER, "CAST({c} AS smallint)", "smallint", 7),
+    "integer": _Rule("a JSON number", "INT", _NUMBER, "{c}", "integer", 7),
+    "bigint": _Rule("a JSON number", "LONG", _NUMBER, "{c}", "bigint", 7),
+    "real": _Rule("a JSON number", "FLOAT", _NUMBER, "{c}", "real", 1.5),
+    "double precision": _Rule("a JSON number", "DOUBLE", _NUMBER, "{c}", "double", 1.5),
     # Pinot's BOOLEAN has no room for a NULL sentinel: the text 'true'/'false' does.
-    "boolean": _Rule("true/false", "STRING", _STRING, "CAST({c} AS boolean)", "boolean"),
-    "text": _Rule("a string", "STRING", _STRING, "{c}", "varchar"),
-    "character varying": _Rule("a string", "STRING", _STRING, "{c}", "varchar"),
-    "uuid": _Rule("a string", "STRING", _STRING, "CAST({c} AS uuid)", "uuid"),
+    "boolean": _Rule("true/false", "STRING", _STRING, "CAST({c} AS boolean)", "boolean", True),
+    "text": _Rule("a string", "STRING", _STRING, "{c}", "varchar", "text"),
+    "character varying": _Rule("a string", "STRING", _STRING, "{c}", "varchar", "text"),
+    "uuid": _Rule("a string", "STRING", _STRING, "CAST({c} AS uuid)", "uuid", "6f1c0d2e-8a4b-4c3d-9e5f-0a1b2c3d4e5f"),
     # The source's own JSON text: Trino's json type would reorder keys and respell numbers.
-    "json": _Rule("its text as a string", "STRING", _STRING, "{c}", "varchar"),
-    "jsonb": _Rule("its text as a string", "STRING", _STRING, "{c}", "varchar"),
-    "bytea": _Rule("hex text", "STRING", _STRING, "from_hex({c})", "varbinary"),
-    "date": _Rule("days since 1970-01-01", "INT", _NUMBER, "date_add('day', {c}, DATE '1970-01-01')", "date"),
+    "json": _Rule("its text as a string", "STRING", _STRING, "{c}", "varchar", '{"a": 1}'),
+    "jsonb": _Rule("its text as a string", "STRING", _STRING, "{c}", "varchar", '{"a": 1}'),
+    "bytea": _Rule("hex text", "STRING", _STRING, "from_hex({c})", "varbinary", "00ff"),
+    "date": _Rule("days since 1970-01-01", "INT", _NUMBER, "date_add('day', {c}, DATE '1970-01-01')", "date",
+                  19723),
     "timestamp with time zone": _Rule(
         "ISO-8601 text in UTC", "STRING", _STRING,
-        "CAST(from_iso8601_timestamp_nanos({c}) AS timestamp(6) with time zone)", "timestamp(6) with time zone"),
+        "CAST(from_iso8601_timestamp_nanos({c}) AS timestamp(6) with time zone)", "timestamp(6) with time zone",
+        "2024-01-01T12:00:00.123456Z"),
     "time without time zone": _Rule(
         "microseconds since midnight", "LONG", _NUMBER,
-        "CAST(from_unixtime_nanos({c} * 1000) AT TIME ZONE 'UTC' AS time(6))", "time(6)"),
+        "CAST(from_unixtime_nanos({c} * 1000) AT TIME ZONE 'UTC' AS time(6))", "time(6)", 45296123456),
 }
 # Arrays are refused: Pinot 0.11's JSON record extractor drops NULL and empty-string elements and
 # turns an empty array into NULL (RecordExtractor.convertMultiValue), before any transform runs.
 UNCARRIED = {"[]": "arrays lose their NULL and empty elements in Pinot 0.11's JSON reader"}
-_ENUM = _Rule("its label as a string", "STRING", _STRING, "{c}", "varchar")
+_ENUM = _Rule("its label as a string", "STRING", _STRING, "{c}", "varchar", "label")
 
 _NULL_VALUES = {"STRING": STRING_NULL, "LONG": LONG_NULL, "INT": INT_NULL, "FLOAT": FLOAT_NULL,
                 "DOUBLE": FLOAT_NULL}
@@ -174,6 +178,14 @@ def _rule(column: PostgresColumn) -> _Rule:
             return _RULES["character varying"]
     raise UnsupportedColumn(f"column {column.name!r}: PostgreSQL type {column.type!r} is not carried exactly "
                             f"(supported: {', '.join(sorted(_RULES))}, numeric(p,s), timestamp(p), enums)")
+
+
+def sample_value(column: PostgresColumn) -> object:
+    """A value of the column as Debezium sends it; None for a type the platform does not carry."""
+    try:
+        return _rule(column).sample
+    except ValueError:
+        return None
 
 
 def carriage(column: PostgresColumn) -> Carriage:

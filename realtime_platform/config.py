@@ -219,6 +219,7 @@ class PlatformSettings(BaseSettings):
             "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "CONNECT_URL": self.connect_url,
             "PINOT_CONTROLLER_URL": self.pinot_controller_url,
+            "PINOT_BROKER_URL": self.pinot_broker_url,
             "PINOT_CONTROLLER_URLS": f"{self.bind_host}:{self.pinot_controller_port}",
             "PINOT_SERVER_GRPC_PORT": str(self.pinot_server_grpc_port),
             "PINOT_REPLICAS": str(self.pinot_replicas),

@@ -23,6 +23,13 @@ PINOT_TABLES_DIR="${PINOT_TABLES_DIR:-$REPO_ROOT/pinot/tables}"
 VIEWS_DIR="${VIEWS_DIR:-$REPO_ROOT/dags/sql/views}"
 WAIT_SECONDS="${BOOTSTRAP_WAIT_SECONDS:-180}"
 TRINO_USER="${TRINO_USER:-bootstrap}"
+# Tries each Pinot table's transforms on sample change events of its source table, with Pinot's own
+# classes, before anything is posted (realtime_platform/transform_check.py). The local mode's Python
+# runs it; "off" skips it (compose's bootstrap container has neither Pinot's jars nor the venv).
+if [[ -z "${PINOT_TRANSFORM_CHECK:-}" && -x "$REPO_ROOT/.venv/bin/python" ]]; then
+  PINOT_TRANSFORM_CHECK="$REPO_ROOT/.venv/bin/python -m realtime_platform.transform_check"
+fi
+PINOT_TRANSFORM_CHECK="${PINOT_TRANSFORM_CHECK:-off}"
 
 log() { printf '[bootstrap] %s\n' "$*"; }
 die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -121,8 +128,25 @@ validate_partitioning() {  # schema table
     || problem "$table" "numPartitions $partitions, but connector $name creates topic $topic with topic.creation.default.partitions=$topic_partitions"
 }
 
+check_transforms() {  # schema table [schema table ...]
+  if [[ "$PINOT_TRANSFORM_CHECK" == off ]]; then
+    log "transform check: off"
+    return 0
+  fi
+  local output line rc=0
+  output=$(cd "$REPO_ROOT" && $PINOT_TRANSFORM_CHECK "$@" 2>&1) || rc=$?
+  while IFS= read -r line; do
+    if ((rc == 1)) && [[ "$line" == /*": "* ]]; then
+      problem "${line%%: *}" "${line#*: }"  # "<table file>: column ...: ... fails on a sample ... event: ..."
+    elif [[ -n "$line" ]]; then
+      log "$line"
+    fi
+  done <<<"$output"
+  ((rc <= 1)) || problem "transform check" "failed to run (exit $rc)"
+}
+
 validate_all() {
-  local f dir schema table tables=0
+  local f dir schema table tables=0 pairs=()
   shopt -s nullglob
   local connectors=("$DEBEZIUM_DIR"/*.json)
   [[ "$PINOT_REPLICAS" =~ ^[1-9][0-9]*$ ]] || problem PINOT_REPLICAS "must be a positive integer, is '$PINOT_REPLICAS'"
@@ -136,8 +160,12 @@ validate_all() {
     fi
     validate_pinot_pair "${schema[0]}" "${table[0]}"
     validate_partitioning "${schema[0]}" "${table[0]}"
+    pairs+=("${schema[0]}" "${table[0]}")
     tables=$((tables + 1))
   done
+  if ((${#problems[@]} == 0 && ${#pairs[@]})); then
+    check_transforms "${pairs[@]}"
+  fi
   if ((${#problems[@]})); then
     printf '[bootstrap] ERROR: invalid config, nothing was posted:\n' >&2
     printf '  - %s\n' "${problems[@]}" >&2

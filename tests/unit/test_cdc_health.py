@@ -23,6 +23,16 @@ CONSUMING = {"_segmentToConsumingInfoMap": {"person__0__5__20261129T1638Z": [
      "lastConsumedTimestamp": 1_000_000, "partitionToOffsetMap": {"0": "900"}}]}}
 
 
+SEGMENT = "flags__0__0__20261204T2311Z"
+ERROR = "Caught exception while transforming the record: {payload={...}}"
+# GET /debug/tables/flags?type=REALTIME&verbosity=1 of Pinot 0.11's controller (TableDebugResource)
+DEBUG = [{"tableName": "flags_REALTIME", "segmentDebugInfos": [
+    {"segmentName": SEGMENT, "serverState": {"Server_127.0.0.1_8098": {
+        "idealState": "CONSUMING", "externalView": "CONSUMING",
+        "consumerInfo": {"segmentName": SEGMENT, "consumerState": "CONSUMING", "partitionToOffsetMap": {"0": "149"}},
+        "errorInfo": {"timestamp": "2026-12-04 23:11:00", "errorMessage": ERROR}}}}]}]
+
+
 @pytest.fixture
 def service():
     class Handler(JsonHandler):
@@ -31,6 +41,16 @@ def service():
                 self.send_json(CONNECTORS)
             elif self.path == "/tables/person/consumingSegmentsInfo":
                 self.send_json(CONSUMING)
+            elif self.path == "/debug/tables/flags?type=REALTIME&verbosity=1":
+                self.send_json(DEBUG)
+            elif self.path == f"/segments/flags/{SEGMENT}/metadata":
+                self.send_json({"segment.realtime.startOffset": "0"})
+            else:
+                self.send_json({"error": "not found"}, 404)
+
+        def do_POST(self):
+            if self.path == "/query/sql":  # the broker: rows per segment, every version
+                self.send_json({"resultTable": {"rows": [[SEGMENT, 0]]}, "exceptions": []})
             else:
                 self.send_json({"error": "not found"}, 404)
 
@@ -80,6 +100,30 @@ def test_one_unreadable_table_is_a_problem_and_the_others_are_still_read(service
     assert len(errors) == 1 and errors[0].startswith("Pinot table nope: its consumers' state cannot be read: 404")
 
 
+def test_a_table_whose_transform_throws_is_a_problem_with_the_count_and_pinots_error(service):
+    """The trial of the issue: 149 rows consumed, 0 indexed, NumberFormatException per row."""
+    gaps = cdc_health.pinot_ingestion_gaps(service, service, ["flags"])
+    assert gaps == [cdc_health.IngestionGap("flags", SEGMENT, "Server_127.0.0.1_8098", 149, 0, ERROR)]
+    assert cdc_health.ingestion_problems(gaps) == [
+        f"Pinot table flags is dropping rows: 149 of 149 consumed in 1 consuming segment(s) not indexed; "
+        f"Pinot's error: {ERROR}"]
+
+
+def test_rows_the_filter_drops_on_purpose_are_no_problem():
+    """Events without a key are dropped by the table's filter: no error is kept for them."""
+    gap = cdc_health.IngestionGap("person", "s", "server", consumed=10, indexed=8, error="")
+    assert gap.not_indexed == 2 and cdc_health.ingestion_problems([gap]) == []
+    late = cdc_health.IngestionGap("person", "s", "server", consumed=10, indexed=12, error="old error")
+    assert late.not_indexed == 0 and cdc_health.ingestion_problems([late]) == []
+
+
+def test_an_unreadable_table_is_named_and_the_others_still_read(service):
+    errors: list[str] = []
+    gaps = cdc_health.pinot_ingestion_gaps(service, service, ["gone", "flags"], errors=errors)
+    assert [g.table for g in gaps] == ["flags"]
+    assert errors and errors[0].startswith("Pinot table gone: its ingestion cannot be read: 404")
+
+
 def test_prometheus_text_has_one_sample_per_reading():
     text = cdc_health.prometheus_text(
         cdc_health.slot_lags([("debezium_person", True, 4096)]),
@@ -97,4 +141,4 @@ def test_prometheus_text_has_one_sample_per_reading():
         'cdc_pinot_consumer_lag_records{table="person",topic="person",partition="0",server="Server_127.0.0.1_8098"}': 100,
         'cdc_pinot_consumer_lag_records{table="person",topic="person",partition="0",server="Server_127.0.0.1_8198"}': 10,
     }
-    assert text.count("# TYPE") == 4
+    assert text.count("# TYPE") == 6
