@@ -66,7 +66,10 @@ test-scaled: $(STAMP)
 	TOPOLOGY=scaled $(CTL) install
 	TOPOLOGY=scaled $(VENV)/bin/pytest -m scaled
 
+# Unit tests need no running service, but some use the services' jars (Pinot's, for bootstrap's
+# transform check): the install step fetches them.
 test-unit: $(STAMP)
+	$(CTL) install
 	$(VENV)/bin/pytest -m "not live"
 
 down: $(STAMP)

@@ -1,0 +1,71 @@
+"""Bootstrap's transform check (realtime_platform/transform_check.py) with Pinot's own classes: the
+repository's tables ingest their sample events; the trial's `= 'true'` mistake is named."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from realtime_platform.column_types import PostgresColumn
+from realtime_platform.config import REPO_ROOT, settings
+from realtime_platform.local.jvm import find_java_home
+from realtime_platform.local.paths import state_paths
+from realtime_platform.transform_check import Finding, parse, run_checker, sample_events
+
+ORDERS = [PostgresColumn("order_id", "bigint", False), PostgresColumn("customer_id", "bigint", False),
+          PostgresColumn("status", "text", False), PostgresColumn("channel", "text", False),
+          PostgresColumn("country", "text", False), PostgresColumn("amount", "numeric(12,2)", False),
+          PostgresColumn("created_at", "timestamp without time zone", False),
+          PostgresColumn("updated_at", "timestamp without time zone", False)]
+
+
+def pinot_lib():
+    cfg = settings()
+    lib = state_paths(cfg).dist / f"pinot-{cfg.pinot_version}" / "lib"
+    if not lib.is_dir():
+        pytest.fail(f"{lib} is missing: `make install` (make test does) fetches Pinot's jars")
+    return lib
+
+
+def test_sample_events_are_debezium_envelopes_of_one_row():
+    events = sample_events(ORDERS + [PostgresColumn("note", "text", True)])
+    assert set(events) == {"insert", "insert with NULLs", "update", "delete"}
+    insert = events["insert"]["payload"]
+    assert insert["op"] == "c" and insert["before"] is None
+    assert insert["after"]["amount"] == "1.00" and insert["after"]["created_at"] == 1704110400123456
+    assert events["insert with NULLs"]["payload"]["after"]["note"] is None
+    assert events["insert with NULLs"]["payload"]["after"]["status"] == "text"  # NOT NULL keeps a value
+    assert events["delete"]["payload"]["after"] is None and events["delete"]["payload"]["before"]["order_id"] == 7
+
+
+def test_the_checkers_output_is_read_per_table():
+    output = ("TABLE\t/a.json\nOK\tinsert\nTABLE\t/b.json\n"
+              "FAIL\tinsert\tactive\tx = 'true'\tNumberFormatException: For input string: \"true\"\n")
+    assert parse(output) == {"/a.json": [], "/b.json": [
+        Finding("FAIL", "insert", "active", "x = 'true'", 'NumberFormatException: For input string: "true"')]}
+
+
+def test_pinot_ingests_the_orders_samples_and_names_a_throwing_transform(tmp_path):
+    folder = REPO_ROOT / "pinot" / "tables" / "002-orders"
+    good_table, schema = folder / "orders_table.json", folder / "orders_schema.json"
+    bad = json.loads(good_table.read_text())
+    bad["ingestionConfig"]["transformConfigs"].append(
+        {"columnName": "paid", "transformFunction": "jsonPathString(payload, '$.after.status', '') = 'true'"})
+    bad_schema = json.loads(schema.read_text())
+    bad_schema["dimensionFieldSpecs"].append({"name": "paid", "dataType": "BOOLEAN"})
+    (tmp_path / "bad_table.json").write_text(json.dumps(bad))
+    (tmp_path / "bad_schema.json").write_text(json.dumps(bad_schema))
+    shutil.copy(good_table, tmp_path / "good_table.json")
+    java = find_java_home(minimum=17) / "bin" / "java"
+    found = run_checker(java, pinot_lib(), [
+        (tmp_path / "good_table.json", schema, sample_events(ORDERS)),
+        (tmp_path / "bad_table.json", tmp_path / "bad_schema.json", sample_events(ORDERS))])
+    assert found[str(tmp_path / "good_table.json")] == []
+    failures = found[str(tmp_path / "bad_table.json")]
+    assert {(f.kind, f.event, f.column) for f in failures} >= {("FAIL", "insert", "paid"), ("FAIL", "delete", "paid")}
+    message = failures[0].describe("pinot/tables/002-orders/orders_table.json")
+    assert message.startswith("pinot/tables/002-orders/orders_table.json: column paid: "
+                              "jsonPathString(payload, '$.after.status', '') = 'true' fails on a sample insert event: "
+                              "NumberFormatException"), message
