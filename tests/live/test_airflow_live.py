@@ -8,6 +8,7 @@ Needs the Airflow programs of realtime_platform.local.airflow_services in the st
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 import subprocess
 import sys
 import time
@@ -139,15 +140,15 @@ def test_report_table_aggregates_the_window(dags_test_run):
     cfg, _, ds, _ = dags_test_run
     expected: dict[tuple, list] = {}
     for day, channel, customer_id, amount in postgres_orders(cfg, ds).values():
-        entry = expected.setdefault((day, channel), [0, set(), 0.0])
+        entry = expected.setdefault((day, channel), [0, set(), Decimal(0)])
         entry[0] += 1
         entry[1].add(customer_id)
-        entry[2] += float(amount)
+        entry[2] += amount  # NUMERIC(12,2) in both: the view's decimal sums exactly
     report = report_rows(cfg)
     assert set(report) == set(expected)
     for key, (orders, customers, revenue) in report.items():
         assert (orders, customers) == (expected[key][0], len(expected[key][1])), key
-        assert revenue == pytest.approx(expected[key][2], abs=0.011), key
+        assert revenue == expected[key][2], key
     # The report is a view over its newest version, a Parquet table of its own under reports/.
     version = current_version(lambda sql: query(cfg, sql), "orders_by_day")
     assert version, "hive.reports.orders_by_day reads no version table"
