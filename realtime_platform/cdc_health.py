@@ -10,6 +10,7 @@ that gives Kafka's end offsets), so the rules are tested without services.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -115,6 +116,25 @@ def pinot_consumer_lags(controller_url: str, tables: dict[str, str],
     return lags
 
 
+_JAVA_CLASS = re.compile(r"\b(?:[a-z_][a-z0-9_]*\.)+([A-Z]\w*)")
+
+
+def pinot_error(info: dict | None) -> str:
+    """One line from the error Pinot keeps for a segment: the exception and its root cause, from the
+    stack trace (its message holds the whole record, which can be kilobytes)."""
+    if not info:
+        return ""
+    headers = [line.strip() for line in (info.get("stackTrace") or "").splitlines()
+               if line.strip() and not line.startswith(("\t", " "))]
+    if headers:
+        causes = [h.removeprefix("Caused by: ") for h in headers if h.startswith("Caused by: ")]
+        text = headers[0] + (f"; caused by {causes[-1]}" if causes else "")
+    else:
+        text = " ".join((info.get("errorMessage") or "").split())
+    text = _JAVA_CLASS.sub(r"\1", text)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def _segment_rows(broker_url: str, table: str, timeout_s: float) -> dict[str, int]:
     """Rows per segment, every version of every key (skipUpsert), through the broker."""
     sql = f"SELECT $segmentName, count(*) FROM {table} GROUP BY $segmentName LIMIT 100000 OPTION(skipUpsert=true)"
@@ -145,7 +165,7 @@ def pinot_ingestion_gaps(controller_url: str, broker_url: str, tables: Iterable[
                         consumer = state.get("consumerInfo") or {}
                         if consumer.get("consumerState") != "CONSUMING":
                             continue
-                        error = (state.get("errorInfo") or {}).get("errorMessage") or ""
+                        error = pinot_error(state.get("errorInfo"))
                         offset = sum(int(o) for o in (consumer.get("partitionToOffsetMap") or {}).values())
                         consuming.append((segment["segmentName"], server, offset, error))
             if not consuming:
@@ -175,8 +195,7 @@ def ingestion_problems(gaps: Iterable[IngestionGap]) -> list[str]:
         lost, consumed = sum(g.not_indexed for g in failing), sum(g.consumed for g in failing)
         error = failing[0].error
         found.append(f"Pinot table {table} is dropping rows: {lost} of {consumed} consumed in "
-                     f"{len(failing)} consuming segment(s) not indexed; Pinot's error: "
-                     f"{error[:300]}{'...' if len(error) > 300 else ''}")
+                     f"{len(failing)} consuming segment(s) not indexed; Pinot's error: {error}")
     return found
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from realtime_platform.local.airflow_client import AirflowClient
 from tests.live.conftest import run_bootstrap
 from tests.live.fixture_streams import FixtureStream
 from tests.live.polling import wait
@@ -66,4 +67,25 @@ def test_a_throwing_transform_is_refused_by_bootstrap_and_turns_status_red_when_
     print(f"status red {time.monotonic() - written:.0f}s after the insert:", result.stdout, sep="\n")
     [problem] = [line for line in result.stdout.splitlines() if "Pinot table flags" in line]
     assert problem.startswith("PROBLEM: Pinot table flags is dropping rows: 50 of 50 consumed"), problem
-    assert "NumberFormatException" in problem or "transforming the record" in problem, problem
+    assert problem.endswith("caused by NumberFormatException: For input string: \"false\"") or \
+        problem.endswith("caused by NumberFormatException: For input string: \"true\""), problem
+
+    metrics = subprocess.run([str(Path(sys.executable).parent / "platformctl"), "metrics"], capture_output=True,
+                             text=True, timeout=120).stdout
+    dropped = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                  if line.startswith('cdc_pinot_rows_not_indexed{table="flags"'))
+    assert dropped == 50, metrics
+
+    client = AirflowClient(cfg, "cdc_health")
+    client.wait_until_known()
+    client.wait_idle()
+    was_paused = client.is_paused()
+    client.set_paused(False)
+    try:
+        run_id = client.trigger()
+        state, tasks = client.wait_for_run(run_id, timeout_s=300)
+    finally:
+        client.set_paused(was_paused)
+    assert state == "failed" and tasks["check_cdc"] == "failed", tasks
+    log = client.call("GET", f"/dags/cdc_health/dagRuns/{run_id}/taskInstances/check_cdc/logs/1").text
+    assert "Pinot table flags is dropping rows" in log, log[-3000:]

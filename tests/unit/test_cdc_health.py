@@ -24,13 +24,22 @@ CONSUMING = {"_segmentToConsumingInfoMap": {"person__0__5__20261129T1638Z": [
 
 
 SEGMENT = "flags__0__0__20261204T2311Z"
-ERROR = "Caught exception while transforming the record: {payload={...}}"
+ERROR_INFO = {
+    "timestamp": "2026-12-04 23:51:01 UTC",
+    "errorMessage": "Caught exception while transforming the record: {\n  \"fieldToValueMap\" : { ... }\n}",
+    "stackTrace": "java.lang.RuntimeException: Caught exception while executing function: "
+                  "equals(jsonPathString(payload,'$.after.active',''),'true')\n"
+                  "\tat org.apache.pinot.segment.local.function.InbuiltFunctionEvaluator.evaluate(X.java:105)\n"
+                  "Caused by: java.lang.NumberFormatException: For input string: \"false\"\n\tat java.base/x.y(Z.java:1)"}
+ERROR = ("RuntimeException: Caught exception while executing function: "
+         "equals(jsonPathString(payload,'$.after.active',''),'true'); caused by NumberFormatException: "
+         "For input string: \"false\"")
 # GET /debug/tables/flags?type=REALTIME&verbosity=1 of Pinot 0.11's controller (TableDebugResource)
 DEBUG = [{"tableName": "flags_REALTIME", "segmentDebugInfos": [
     {"segmentName": SEGMENT, "serverState": {"Server_127.0.0.1_8098": {
         "idealState": "CONSUMING", "externalView": "CONSUMING",
         "consumerInfo": {"segmentName": SEGMENT, "consumerState": "CONSUMING", "partitionToOffsetMap": {"0": "149"}},
-        "errorInfo": {"timestamp": "2026-12-04 23:11:00", "errorMessage": ERROR}}}}]}]
+        "errorInfo": ERROR_INFO}}}]}]
 
 
 @pytest.fixture
@@ -107,6 +116,12 @@ def test_a_table_whose_transform_throws_is_a_problem_with_the_count_and_pinots_e
     assert cdc_health.ingestion_problems(gaps) == [
         f"Pinot table flags is dropping rows: 149 of 149 consumed in 1 consuming segment(s) not indexed; "
         f"Pinot's error: {ERROR}"]
+
+
+def test_pinots_error_is_one_line_without_the_record():
+    assert cdc_health.pinot_error(ERROR_INFO) == ERROR
+    assert cdc_health.pinot_error({"errorMessage": "a\n  b"}) == "a b"
+    assert cdc_health.pinot_error(None) == ""
 
 
 def test_rows_the_filter_drops_on_purpose_are_no_problem():
