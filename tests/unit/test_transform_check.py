@@ -12,7 +12,7 @@ from realtime_platform.column_types import PostgresColumn
 from realtime_platform.config import REPO_ROOT, settings
 from realtime_platform.local.jvm import find_java_home
 from realtime_platform.local.paths import state_paths
-from realtime_platform.transform_check import Finding, parse, run_checker, sample_events
+from realtime_platform.transform_check import Finding, first_per_column, parse, run_checker, sample_events
 
 ORDERS = [PostgresColumn("order_id", "bigint", False), PostgresColumn("customer_id", "bigint", False),
           PostgresColumn("status", "text", False), PostgresColumn("channel", "text", False),
@@ -38,6 +38,14 @@ def test_sample_events_are_debezium_envelopes_of_one_row():
     assert events["insert with NULLs"]["payload"]["after"]["note"] is None
     assert events["insert with NULLs"]["payload"]["after"]["status"] == "text"  # NOT NULL keeps a value
     assert events["delete"]["payload"]["after"] is None and events["delete"]["payload"]["before"]["order_id"] == 7
+
+
+def test_one_line_per_failing_column():
+    failing = [Finding("FAIL", "insert", "active", "f", "e1"), Finding("FAIL", "insert", "*", "ingestion", "e1"),
+               Finding("FAIL", "delete", "active", "f", "e2")]
+    assert first_per_column(failing) == [failing[0]]
+    dropped = [Finding("DROPPED", "insert", "-", "filter", "-")]
+    assert first_per_column(dropped) == dropped
 
 
 def test_the_checkers_output_is_read_per_table():
