@@ -265,15 +265,24 @@ def trino_text(column: str, trino_type: str) -> str:
     return f"CAST({column} AS varchar)"
 
 
-def row_text(texts: list[str], engine: str) -> str:
-    """SQL of one row's canonical text: each column's text prefixed by its length (so no separator
-    in a value can shift columns), '-' for NULL, joined by '|'."""
+def is_free_text(pg_type: str, enum: bool = False) -> bool:
+    """Whether a column's canonical text may hold any character, the separator '|' too. Numbers,
+    dates, times, UUIDs, booleans and hex cannot, and they cannot be '-' either."""
+    t = pg_type.strip().lower()
+    return enum or t in ("text", "json", "jsonb") or t.startswith(("character", "varchar"))
+
+
+def row_text(texts: list[tuple[str, bool]], engine: str) -> str:
+    """SQL of one row's canonical text from (column text SQL, free text) pairs, joined by '|': a free
+    text is prefixed by its length (so no separator in a value can shift columns), any other text
+    stands as it is; NULL is '-'."""
     to_text = "CAST({} AS varchar)" if engine == "trino" else "({})::text"
-    parts = [f"coalesce({to_text.format(f'length({t})')} || ':' || {t}, '-')" for t in texts]
+    parts = [f"coalesce({to_text.format(f'length({t})')} || ':' || {t}, '-')" if free else f"coalesce({t}, '-')"
+             for t, free in texts]
     return " || '|' || ".join(parts) if parts else "''"
 
 
-def row_digest(texts: list[str], engine: str) -> str:
+def row_digest(texts: list[tuple[str, bool]], engine: str) -> str:
     """SQL of the hex MD5 of the row's canonical text (of its UTF-8 bytes in both engines)."""
     text = row_text(texts, engine)
     return f"to_hex(md5(to_utf8({text})))" if engine == "trino" else f"md5({text})"
@@ -286,8 +295,10 @@ def digest_parts(digest: str, engine: str) -> tuple[str, str]:
     return tuple(f"('x' || substr({digest}, {start}, 8))::bit(32)::bigint" for start in (1, 9))
 
 
-def row_digest_parts(texts: list[str | None]) -> tuple[int, int]:
-    """In Python, what row_digest and digest_parts compute in SQL (for tests and in-memory sides)."""
-    text = "|".join("-" if t is None else f"{len(t)}:{t}" for t in texts)
+def row_digest_parts(texts: list[str | None], free: list[bool] | None = None) -> tuple[int, int]:
+    """In Python, what row_digest and digest_parts compute in SQL (for tests and in-memory sides);
+    `free` says which texts are free text (all, by default)."""
+    free = [True] * len(texts) if free is None else free
+    text = "|".join("-" if t is None else f"{len(t)}:{t}" if f else t for t, f in zip(texts, free))
     digest = hashlib.md5(text.encode()).hexdigest()  # noqa: S324 (a checksum, not security)
     return int(digest[:8], 16), int(digest[8:16], 16)

@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol, TypeVar
 
 from realtime_platform.column_types import digest_parts, row_digest
 
@@ -39,6 +40,7 @@ MAX_KEYS_PER_FETCH = 100_000  # keys fetched per query of the drill-down (per si
 # KEYS_PER_BUCKET of them.
 REFINE_ABOVE = 4 * KEYS_PER_BUCKET
 
+T, U = TypeVar("T"), TypeVar("U")
 Key = tuple
 # Per bucket: (rows, sum of key hash 1, sum of key hash 2[, sum of row digest part 1, part 2])
 Aggregate = tuple[int, ...]
@@ -132,8 +134,9 @@ class SqlSide:
     fetch: Callable[[str, Mapping], list]  # (sql, params) -> rows
     where: str = ""  # a condition on the relation; may use params
     params: Mapping = field(default_factory=dict)
-    # Compared columns: (name, SQL of its canonical text on this side); empty compares keys only.
-    content: tuple[tuple[str, str], ...] = ()
+    # Compared columns: (name, SQL of its canonical text on this side, free text: column_types.is_free_text);
+    # empty compares keys only.
+    content: tuple[tuple[str, str, bool], ...] = ()
     engine: str = "postgres"  # whose SQL dialect builds the row digest: "postgres" or "trino"
 
     def _run(self, sql: str) -> list:
@@ -157,7 +160,7 @@ class SqlSide:
     def _digested(self, *conditions: str) -> str:
         """The relation's key columns, and `d`, the hex digest of the row's content."""
         keys = ", ".join(self.key_columns)
-        digest = row_digest([text for _, text in self.content], self.engine)
+        digest = row_digest([(text, free) for _, text, free in self.content], self.engine)
         return f"(SELECT {keys}, {digest} AS d FROM {self.relation}{self._where(*conditions)}) AS r"
 
     def aggregates_sql(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> str:
@@ -178,7 +181,7 @@ class SqlSide:
         return f"SELECT {keys}, {c1}, {c2} FROM {self._digested(*self._in_range(start, end))}"
 
     def values_sql(self, keys: Sequence[Key]) -> str:
-        texts = ", ".join(text for _, text in self.content)
+        texts = ", ".join(text for _, text, _ in self.content)
         match = " OR ".join("(" + " AND ".join(f"{c} = {int(v)}" for c, v in zip(self.key_columns, key)) + ")"
                             for key in keys)
         return f"SELECT {', '.join(self.key_columns)}, {texts} FROM {self.relation}{self._where(f'({match})')}"
@@ -200,7 +203,7 @@ class SqlSide:
         if not keys or not self.content:
             return {}
         width = len(self.key_columns)
-        return {tuple(int(v) for v in row[:width]): dict(zip((name for name, _ in self.content), row[width:]))
+        return {tuple(int(v) for v in row[:width]): dict(zip((name for name, _, _ in self.content), row[width:]))
                 for row in self._run(self.values_sql(keys))}
 
 
@@ -255,13 +258,19 @@ def _fetch_plan(suspect: list[int], sizes: Mapping[int, int], limit: int) -> lis
     return runs
 
 
+def _both(ask_source: Callable[[], T], ask_target: Callable[[], U]) -> tuple[T, U]:
+    """Asks both engines at once: PostgreSQL and Trino each scan their side meanwhile."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        source, target = pool.submit(ask_source), pool.submit(ask_target)
+        return source.result(), target.result()
+
+
 def compare(source: KeySide, target: KeySide, sample: int = 5,
             max_keys_per_fetch: int = MAX_KEYS_PER_FETCH) -> Comparison:
     """Compares the key multisets of two sides by bucket aggregates, then drills into the
     buckets that differ: key by key in runs of at most `max_keys_per_fetch` keys; a bucket holding
     more than REFINE_ABOVE keys is first compared again by finer buckets of its range."""
-    s_low, s_high, s_rows = source.bounds()
-    t_low, t_high, t_rows = target.bounds()
+    (s_low, s_high, s_rows), (t_low, t_high, t_rows) = _both(source.bounds, target.bounds)
     lows = [v for v in (s_low, t_low) if v is not None]
     highs = [v for v in (s_high, t_high) if v is not None]
     result = Comparison()
@@ -276,7 +285,8 @@ def _name_differing_values(source: KeySide, target: KeySide, result: Comparison)
     """For the sampled keys whose contents differ: which columns, with both sides' values."""
     if not result.sample_differing:
         return
-    source_values, target_values = source.values(result.sample_differing), target.values(result.sample_differing)
+    source_values, target_values = _both(lambda: source.values(result.sample_differing),
+                                         lambda: target.values(result.sample_differing))
     for key in result.sample_differing:
         left, right = source_values.get(key, {}), target_values.get(key, {})
         for column in left:
@@ -286,8 +296,8 @@ def _name_differing_values(source: KeySide, target: KeySide, result: Comparison)
 
 def _compare_range(source: KeySide, target: KeySide, buckets: Buckets, start: int | None, end: int | None,
                    result: Comparison, sample: int, limit: int, top: bool = False) -> None:
-    source_aggregates = source.aggregates(buckets, start, end)
-    target_aggregates = target.aggregates(buckets, start, end)
+    source_aggregates, target_aggregates = _both(lambda: source.aggregates(buckets, start, end),
+                                                 lambda: target.aggregates(buckets, start, end))
     if top:
         result.source_rows = sum(a[0] for a in source_aggregates.values())
         result.target_rows = sum(a[0] for a in target_aggregates.values())
@@ -307,7 +317,7 @@ def _compare_range(source: KeySide, target: KeySide, buckets: Buckets, start: in
             finer = Buckets(low, min(planned.width, -(-(high - low) // 2)))  # at least halves the range
             _compare_range(source, target, finer, low, high, result, sample, limit)
             continue
-        source_rows, target_rows = source.rows(low, high), target.rows(low, high)
+        source_rows, target_rows = _both(lambda: source.rows(low, high), lambda: target.rows(low, high))
         result.keys_fetched += len(source_rows) + len(target_rows)
         if not _add_differences(result, source_rows, target_rows, sample):
             result.changed_meanwhile += 1

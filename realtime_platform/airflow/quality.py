@@ -29,7 +29,7 @@ from datetime import date, datetime, time as dtime, timedelta, timezone
 
 from realtime_platform import postgres_tables
 from realtime_platform.airflow.key_buckets import KeySide, SqlSide, compare
-from realtime_platform.column_types import postgres_text, trino_text
+from realtime_platform.column_types import is_free_text, postgres_text, trino_text
 from realtime_platform.config import POSTGRES_CONN_ID, TRINO_CONN_ID
 
 # The orders view keeps the orders created in the ORDERS_WINDOW_DAYS days before the logical date:
@@ -157,7 +157,7 @@ def reconcile_sides(name: str, source: KeySide, target: KeySide, sample: int = 5
     found = compare(source, target, sample=sample)
     return Reconciliation(
         differing=found.differing, sample_values=tuple(found.sample_values),
-        columns=tuple(name for name, _ in getattr(source, "content", ())),
+        columns=tuple(name for name, *_ in getattr(source, "content", ())),
         name=name, source_rows=found.source_rows, target_rows=found.target_rows,
         missing=found.missing, extra=found.extra,
         duplicate_source=found.duplicate_source, duplicate_target=found.duplicate_target,
@@ -177,7 +177,7 @@ def window(ds: str, days: int = ORDERS_WINDOW_DAYS) -> tuple[datetime, datetime]
 SideFactory = Callable[[ViewCheck, dict], KeySide]  # (check, window params) -> one side
 
 
-Content = tuple[tuple[str, str], ...]  # (column, SQL of its canonical text)
+Content = tuple[tuple[str, str, bool], ...]  # (column, SQL of its canonical text, free text)
 
 
 def compared_columns(check: ViewCheck, fetch_source: Callable[[str, Mapping], list],
@@ -190,8 +190,8 @@ def compared_columns(check: ViewCheck, fetch_source: Callable[[str, Mapping], li
         f"WHERE table_schema = '{schema}' AND table_name = '{view}'", {}))
     shared = [c for c in postgres_tables.columns(fetch_source, check.source_table)
               if c.name in view_types and c.name not in check.key_columns]
-    return (tuple((c.name, postgres_text(c.name, c.type)) for c in shared),
-            tuple((c.name, trino_text(c.name, view_types[c.name])) for c in shared))
+    return (tuple((c.name, postgres_text(c.name, c.type), is_free_text(c.type, c.enum)) for c in shared),
+            tuple((c.name, trino_text(c.name, view_types[c.name]), is_free_text(c.type, c.enum)) for c in shared))
 
 
 def sql_sides(fetch_source: Callable[[str, Mapping], list],

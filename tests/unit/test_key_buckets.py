@@ -200,11 +200,13 @@ def test_the_canonical_text_keeps_columns_apart():
     """A value containing the separator cannot pass for two other values."""
     assert row_digest_parts(["a|1:b", None]) != row_digest_parts(["a", "b"])
     assert row_digest_parts([None]) != row_digest_parts(["-"]) != row_digest_parts([""])
+    # Numbers, dates and the like hold no '|' and are never '-': they need no length prefix.
+    assert row_digest_parts(["12.50", None], free=[False, False]) != row_digest_parts(["12.50", "-"], [False, True])
 
 
 def test_content_sql_reads_each_rows_digest_once_per_engine():
     for engine, part in (("postgres", "::bit(32)::bigint"), ("trino", "from_base(")):
-        side = SqlSide(engine, "t", ("id",), lambda s, p: [], content=(("a", "a::text"),), engine=engine)
+        side = SqlSide(engine, "t", ("id",), lambda s, p: [], content=(("a", "a::text", True),), engine=engine)
         sql = side.aggregates_sql(Buckets(0, 10))
         assert sql.count("md5(") == 1 and part in sql and "sum(c1), sum(c2)" in sql
         assert side.values_sql([(1,), (2,)]).endswith("WHERE ((id = 1) OR (id = 2))")
