@@ -21,9 +21,10 @@ def carriages(columns: Sequence[PostgresColumn]) -> list[Carriage]:
 
 
 def _key_transform(column: PostgresColumn) -> str:
-    # A delete has no `after`: the key comes from `before`.
+    # A delete has no `after`: the key comes from `before`. A message with neither (not a change
+    # event) gets -1, which the table's filter drops, instead of a transform error.
     field = column.name
-    return f"jsonPathLong(payload, '$.after.{field}', jsonPathLong(payload, '$.before.{field}'))"
+    return f"jsonPathLong(payload, '$.after.{field}', jsonPathLong(payload, '$.before.{field}', -1))"
 
 
 def pinot_schema(name: str, columns: Sequence[PostgresColumn], key: Sequence[str]) -> dict:
