@@ -52,8 +52,11 @@ def insert_orders(cfg, count: int = 300, seed: int = 7) -> None:
     rng = random.Random(seed)
     with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
         ids = []
+        # The first ten are from today (UTC), however early in the day the test runs.
+        now = datetime.now(timezone.utc)
+        today_s = max(1.0, (now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds() - 1)
         for i in range(count):
-            age_s = 3600 * rng.uniform(0, 12) if i < 10 else rng.uniform(0, 450 * 86400)
+            age_s = rng.uniform(0, min(12 * 3600, today_s)) if i < 10 else rng.uniform(0, 450 * 86400)
             (order_id,) = conn.execute(
                 "INSERT INTO orders (customer_id, status, channel, country, amount, created_at, updated_at) "
                 "VALUES (%s, 'placed', %s, %s, %s, (now() AT TIME ZONE 'utc') - make_interval(secs => %s), "
