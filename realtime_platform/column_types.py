@@ -5,8 +5,8 @@ column, filled by an ingestion transform → the view in Trino, which turns the 
 the natural Trino type. `carriage(column)` gives every step for one column; docs/adding-a-stream.md
 shows the same as a table, and `tests/live/test_value_fidelity.py` proves it value for value.
 
-It relies on CONNECTOR_SETTINGS, which every stream's connector sets (tests/unit checks each
-connector file).
+It relies on CONNECTOR_SETTINGS, which every stream's connector sets (debezium/shared/postgres.json;
+realtime_platform/stream_config.py refuses a connector without them).
 """
 
 from __future__ import annotations

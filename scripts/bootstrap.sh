@@ -30,103 +30,24 @@ if [[ -z "${PINOT_TRANSFORM_CHECK:-}" && -x "$REPO_ROOT/.venv/bin/python" ]]; th
   PINOT_TRANSFORM_CHECK="$REPO_ROOT/.venv/bin/python -m realtime_platform.transform_check"
 fi
 PINOT_TRANSFORM_CHECK="${PINOT_TRANSFORM_CHECK:-off}"
+# The local mode's venv, or compose's bootstrap image (python3 with pydantic and PyYAML).
+if [[ -z "${BOOTSTRAP_PYTHON:-}" ]]; then
+  BOOTSTRAP_PYTHON=python3
+  [[ -x "$REPO_ROOT/.venv/bin/python" ]] && BOOTSTRAP_PYTHON="$REPO_ROOT/.venv/bin/python"
+fi
+STREAM_CONFIG="$BOOTSTRAP_PYTHON -m realtime_platform.stream_config"
 
 log() { printf '[bootstrap] %s\n' "$*"; }
 die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
-# Validation: every check runs before the first request to any service.
+# Validation: every check runs before the first request to any service. The rules of a valid
+# stream live in Python (realtime_platform/stream_config.py), which also renders what is posted:
+# each connector over debezium/shared/postgres.json, each Pinot table for this topology.
 # ---------------------------------------------------------------------------------------------
+RENDERED=$(mktemp -d)
 problems=()
 problem() { problems+=("$1: $2"); }
-
-check_json() {  # file -> 0 when it parses
-  local err
-  if ! err=$(jq empty "$1" 2>&1); then
-    problem "$1" "malformed JSON (${err#jq: error (at *): })"
-    return 1
-  fi
-}
-
-validate_connector() {
-  local f=$1
-  check_json "$f" || return 0
-  jq -e '.name | type == "string" and length > 0' "$f" >/dev/null || problem "$f" "missing \"name\""
-  jq -e '.config["connector.class"] | type == "string"' "$f" >/dev/null \
-    || problem "$f" "missing config.\"connector.class\""
-  local literal
-  literal=$(jq -r '.config // {} | to_entries[]
-      | select((.key | test("password|secret"; "i")) and ((.value | tostring) | test("^\\$\\{(env|file):") | not))
-      | .key' "$f")
-  [[ -z "$literal" ]] || problem "$f" "literal secret in $(echo "$literal" | paste -sd, -): use \${env:NAME} or \${file:...}"
-}
-
-validate_pinot_pair() {
-  local schema=$1 table=$2
-  check_json "$schema" || return 0
-  check_json "$table" || return 0
-  local missing
-  missing=$(jq -r '
-      ([(.dimensionFieldSpecs // []), (.metricFieldSpecs // []), (.dateTimeFieldSpecs // [])] | add | map(.name)) as $cols
-      | (.primaryKeyColumns // [])[] | select(. as $c | $cols | index($c) | not)' "$schema")
-  [[ -z "$missing" ]] || problem "$schema" "primary key column(s) not in the schema: $(echo "$missing" | paste -sd, -)"
-  local schema_name table_schema
-  schema_name=$(jq -r '.schemaName // empty' "$schema")
-  [[ -n "$schema_name" ]] || problem "$schema" "missing schemaName"
-  table_schema=$(jq -r '.tableIndexConfig.schemaName // .validationConfig.schemaName // .segmentsConfig.schemaName // .tableName // empty' "$table")
-  [[ "$table_schema" == "$schema_name" ]] || problem "$table" "table's schema \"$table_schema\" is not \"$schema_name\""
-  if jq -e '.upsertConfig != null and .upsertConfig.mode != "NONE"' "$table" >/dev/null; then
-    jq -e '(.primaryKeyColumns // []) | length > 0' "$schema" >/dev/null \
-      || problem "$schema" "an upsert table needs primaryKeyColumns"
-    jq -e '.routing.instanceSelectorType == "strictReplicaGroup"' "$table" >/dev/null \
-      || problem "$table" "an upsert table needs routing.instanceSelectorType = strictReplicaGroup"
-    local column
-    for column in $(jq -r '[.upsertConfig.comparisonColumn, .upsertConfig.deleteRecordColumn] | map(select(. != null))[]' "$table"); do
-      jq -e --arg c "$column" '[(.dimensionFieldSpecs // []), (.metricFieldSpecs // []), (.dateTimeFieldSpecs // [])] | add | map(.name) | index($c)' \
-        "$schema" >/dev/null || problem "$table" "upsert column \"$column\" is not in the schema"
-    done
-  fi
-}
-
-# A partitioned upsert table: Kafka must put every change of a key in the partition Pinot's Murmur
-# function gives that key, or the broker's partition pruning skips the segment that holds it. That
-# holds when the connector writing the topic keys its records by the table's one-column primary
-# key, as a plain string (ExtractField$Key on that topic + StringConverter: Kafka's murmur2 of the
-# key bytes is then Pinot's murmur2 of the value), into as many partitions as the table declares.
-validate_partitioning() {  # schema table
-  local schema=$1 table=$2 topic spec column function partitions key connector
-  spec=$(jq -r '.tableIndexConfig.segmentPartitionConfig.columnPartitionMap // {} | to_entries
-      | if length == 0 then "" elif length > 1 then "MANY" else
-        "\(.[0].key) \(.[0].value.functionName) \(.[0].value.numPartitions)" end' "$table")
-  [[ -n "$spec" ]] || return 0
-  [[ "$spec" != MANY ]] || { problem "$table" "segmentPartitionConfig: one column only (Kafka partitions by one key)"; return 0; }
-  read -r column function partitions <<<"$spec"
-  topic=$(jq -r '.tableIndexConfig.streamConfigs["stream.kafka.topic.name"] // empty' "$table")
-  key=$(jq -r '.primaryKeyColumns // [] | join(",")' "$schema")
-  [[ "$key" == "$column" ]] \
-    || problem "$table" "partitioned on $column, but the primary key is ($key): every change of a key must land in one partition"
-  [[ "$function" == Murmur ]] \
-    || problem "$table" "partition function $function: Kafka's default partitioner is Murmur (murmur2 of the key)"
-  # The connector that keys this topic: "name field converter partitions", one line per match.
-  connector=$(jq -rs --arg topic "$topic" '.[] | .name as $name | .config as $c
-      | ($c.transforms // "" | split(",") | map(gsub("\\s"; "")))[] as $t
-      | select(($c["transforms.\($t).type"] // "") | endswith("ExtractField$Key"))
-      | ($c["transforms.\($t).predicate"] // "") as $p
-      | select(($c["predicates.\($p).type"] // "" | endswith("TopicNameMatches")) and $c["predicates.\($p).pattern"] == $topic)
-      | "\($name) \($c["transforms.\($t).field"]) \($c["key.converter"] // "-") \($c["topic.creation.default.partitions"] // "-")"' \
-      "$DEBEZIUM_DIR"/*.json 2>/dev/null) || true  # a malformed file is reported on its own
-  if [[ -z "$connector" ]]; then
-    problem "$table" "partitioned on $column, but no connector in $DEBEZIUM_DIR keys topic $topic by it (ExtractField\$Key with a TopicNameMatches predicate on $topic)"
-    return 0
-  fi
-  local name field converter topic_partitions
-  read -r name field converter topic_partitions <<<"$connector"
-  [[ "$field" == "$column" ]] || problem "$table" "partitioned on $column, but connector $name keys topic $topic by $field"
-  [[ "$converter" == org.apache.kafka.connect.storage.StringConverter ]] \
-    || problem "$table" "connector $name must write its key with key.converter=org.apache.kafka.connect.storage.StringConverter (is: $converter), or Kafka hashes other bytes than Pinot"
-  [[ "$topic_partitions" == "$partitions" ]] \
-    || problem "$table" "numPartitions $partitions, but connector $name creates topic $topic with topic.creation.default.partitions=$topic_partitions"
-}
 
 check_transforms() {  # schema table [schema table ...]
   if [[ "$PINOT_TRANSFORM_CHECK" == off ]]; then
@@ -146,39 +67,31 @@ check_transforms() {  # schema table [schema table ...]
 }
 
 validate_all() {
-  local f dir schema table tables=0 pairs=()
-  shopt -s nullglob
-  local connectors=("$DEBEZIUM_DIR"/*.json)
-  [[ "$PINOT_REPLICAS" =~ ^[1-9][0-9]*$ ]] || problem PINOT_REPLICAS "must be a positive integer, is '$PINOT_REPLICAS'"
-  ((${#connectors[@]})) || problem "$DEBEZIUM_DIR" "no connector files"
-  for f in "${connectors[@]}"; do validate_connector "$f"; done
-  for dir in "$PINOT_TABLES_DIR"/*/; do
-    schema=("$dir"*_schema.json); table=("$dir"*_table.json)
-    if ((${#schema[@]} != 1 || ${#table[@]} != 1)); then
-      problem "$dir" "needs exactly one *_schema.json and one *_table.json"
-      continue
-    fi
-    validate_pinot_pair "${schema[0]}" "${table[0]}"
-    validate_partitioning "${schema[0]}" "${table[0]}"
-    pairs+=("${schema[0]}" "${table[0]}")
-    tables=$((tables + 1))
-  done
-  if ((${#problems[@]} == 0 && ${#pairs[@]})); then
-    check_transforms "${pairs[@]}"
+  local output line rc=0 schema table pairs=()
+  output=$(cd "$REPO_ROOT" && $STREAM_CONFIG render "$RENDERED" --debezium-dir "$DEBEZIUM_DIR" \
+      --pinot-dir "$PINOT_TABLES_DIR" --views-dir "$VIEWS_DIR" \
+      --kafka-brokers "$PINOT_KAFKA_BROKERS" --replicas "$PINOT_REPLICAS" 2>&1) || rc=$?
+  if ((rc == 2)); then
+    while IFS= read -r line; do problems+=("$line"); done <<<"$output"
+  elif ((rc != 0)); then
+    problem "stream config check" "failed to run (exit $rc): $output"
+  else
+    while IFS=$'\t' read -r schema table; do pairs+=("$schema" "$table"); done <"$RENDERED/sources.tsv"
+    ((${#pairs[@]} == 0)) || check_transforms "${pairs[@]}"
   fi
   if ((${#problems[@]})); then
     printf '[bootstrap] ERROR: invalid config, nothing was posted:\n' >&2
     printf '  - %s\n' "${problems[@]}" >&2
     exit 2
   fi
-  log "validated ${#connectors[@]} connector file(s) and $tables Pinot table(s)"
+  log "$output"
 }
 
 # ---------------------------------------------------------------------------------------------
 # HTTP helpers: show the service's own message on failure.
 # ---------------------------------------------------------------------------------------------
 BODY=$(mktemp)
-trap 'rm -f "$BODY"' EXIT
+trap 'rm -rf "$BODY" "$RENDERED"' EXIT
 
 # request METHOD URL [curl args...] -> prints HTTP status; body in $BODY
 request() {
@@ -218,10 +131,10 @@ wait_for() {  # name url [jq-filter]
 # ---------------------------------------------------------------------------------------------
 # Kafka Connect
 # ---------------------------------------------------------------------------------------------
-apply_connector() {
+apply_connector() {  # a rendered config: what PUT /connectors/<name>/config takes
   local f=$1 name config status
-  name=$(jq -r .name "$f")
-  config=$(jq -c --arg name "$name" '.config + {name: $name}' "$f")
+  name=$(basename "$f" .json)
+  config=$(jq -c . "$f")
   status=$(request GET "$CONNECT_URL/connectors/$name/config")
   if [[ "$status" == 200 ]] && jq -e --argjson want "$config" '. == $want' "$BODY" >/dev/null; then
     log "connector $name: unchanged"
@@ -249,16 +162,6 @@ wait_connector_running() {
 # ---------------------------------------------------------------------------------------------
 # Pinot
 # ---------------------------------------------------------------------------------------------
-render_pinot_table() {  # fills ${PINOT_KAFKA_BROKERS} in string values; PINOT_REPLICAS copies
-  # Each replica group is one copy of every partition, so upsert keeps one primary-key map per copy.
-  jq -c --arg brokers "$PINOT_KAFKA_BROKERS" --argjson replicas "$PINOT_REPLICAS" '
-    walk(if type == "string" then gsub("\\$\\{PINOT_KAFKA_BROKERS\\}"; $brokers) else . end)
-    | .segmentsConfig.replicasPerPartition = ($replicas | tostring)
-    | if .instanceAssignmentConfigMap.CONSUMING.replicaGroupPartitionConfig != null
-      then .instanceAssignmentConfigMap.CONSUMING.replicaGroupPartitionConfig.numReplicaGroups = $replicas
-      else . end' "$1"
-}
-
 apply_pinot() {
   local dir=$1 schema table name status body
   schema=$(ls "$dir"*_schema.json); table=$(ls "$dir"*_table.json)
@@ -275,7 +178,7 @@ apply_pinot() {
     expect_ok "$status" "POST pinot schema $name"
     log "pinot schema $name: created"
   fi
-  body=$(render_pinot_table "$table")
+  body=$(jq -c . "$table")
   name=$(jq -r .tableName <<<"$body")
   status=$(request GET "$PINOT_CONTROLLER_URL/tables/$name?type=realtime")
   if [[ "$status" == 200 ]] && jq -e '.REALTIME != null' "$BODY" >/dev/null; then
@@ -400,9 +303,9 @@ main() {
   wait_for "Trino" "$TRINO_URL/v1/info" '.starting == false'
 
   local f dir
-  for f in "$DEBEZIUM_DIR"/*.json; do apply_connector "$f"; done
-  for f in "$DEBEZIUM_DIR"/*.json; do wait_connector_running "$(jq -r .name "$f")"; done
-  for dir in "$PINOT_TABLES_DIR"/*/; do apply_pinot "$dir"; done
+  for f in "$RENDERED"/connectors/*.json; do apply_connector "$f"; done
+  for f in "$RENDERED"/connectors/*.json; do wait_connector_running "$(basename "$f" .json)"; done
+  for dir in "$RENDERED"/pinot/*/; do apply_pinot "$dir"; done
   apply_views
   log "done"
 }

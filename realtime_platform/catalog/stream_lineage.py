@@ -10,10 +10,10 @@ what `catalog_to_connector_details` does for hive → glue, which DataHub 1.7 ca
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from realtime_platform import stream_config
 from realtime_platform.config import REPO_ROOT
 
 PINOT_TABLES_DIR = REPO_ROOT / "pinot" / "tables"
@@ -40,39 +40,16 @@ class StreamTable:
         return (self.table_config.get("upsertConfig") or {}).get("mode")
 
 
-def _regex_router(config: dict, topic: str) -> str:
-    """Kafka Connect's RegexRouter, when the connector routes its topics with one."""
-    for alias in filter(None, (a.strip() for a in config.get("transforms", "").split(","))):
-        prefix = f"transforms.{alias}."
-        if config.get(prefix + "type", "").endswith("RegexRouter"):
-            match = re.fullmatch(config[prefix + "regex"], topic)
-            if match:  # Java's $1 is Python's \1
-                topic = match.expand(re.sub(r"\$(\d+)", r"\\\1", config[prefix + "replacement"]))
-    return topic
-
-
 def debezium_topics(debezium_dir: Path = DEBEZIUM_DIR) -> dict[str, str]:
     """Kafka topic -> the PostgreSQL table ("schema.table") a Debezium connector writes into it."""
-    topics = {}
-    for path in sorted(debezium_dir.glob("*.json")):
-        config = json.loads(path.read_text())["config"]
-        for pattern in filter(None, (p.strip() for p in config.get("table.include.list", "").split(","))):
-            table = pattern.replace("\\.", ".")
-            if re.search(r"[\\^$*+?()\[\]{}|]", table):
-                continue  # a real regular expression names no single table
-            topics[_regex_router(config, f"{config['topic.prefix']}.{table}")] = table
-    return topics
+    return {topic: table for path in sorted(debezium_dir.glob("*.json"))
+            for topic, table in stream_config.load_connector(path).topics().items()}
 
 
 def stream_tables(pinot_dir: Path = PINOT_TABLES_DIR, debezium_dir: Path = DEBEZIUM_DIR) -> list[StreamTable]:
-    sources = debezium_topics(debezium_dir)
-    tables = []
-    for folder in sorted(p for p in pinot_dir.iterdir() if p.is_dir()):
-        schema = json.loads(next(folder.glob("*_schema.json")).read_text())
-        config = json.loads(next(folder.glob("*_table.json")).read_text())
-        topic = config["tableIndexConfig"]["streamConfigs"]["stream.kafka.topic.name"]
-        tables.append(StreamTable(config["tableName"], topic, sources.get(topic), schema, config))
-    return tables
+    streams = stream_config.load(debezium_dir, pinot_dir).require_valid()
+    return [StreamTable(s.name, s.table.topic, s.source_table, s.schema.model_dump(exclude_unset=True),
+                        s.table.model_dump(exclude_unset=True)) for s in streams.streams]
 
 
 def _field_type(spec: dict, kind: str):

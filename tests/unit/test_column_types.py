@@ -11,6 +11,7 @@ import pytest
 from realtime_platform.column_types import (CONNECTOR_SETTINGS, STRING_MAX_LENGTH, STRING_NULL, PostgresColumn,
                                             UnsupportedColumn, carriage, row_digest_parts)
 from realtime_platform.config import REPO_ROOT
+from realtime_platform.stream_config import load_connector
 from realtime_platform.stream_files import dump_schema, pinot_schema, transforms, view_sql
 
 FIXTURES = REPO_ROOT / "tests" / "live" / "fixtures"
@@ -33,7 +34,7 @@ ALL_TYPES_COLUMNS = [
 
 @pytest.mark.parametrize("path", CONNECTORS, ids=lambda p: p.name)
 def test_every_connector_sends_values_exactly(path: Path):
-    config = json.loads(path.read_text())["config"]
+    config = load_connector(path).config
     wrong = {key: config.get(key) for key, value in CONNECTOR_SETTINGS.items() if config.get(key) != value}
     assert not wrong, f"{path}: {wrong} (expected {CONNECTOR_SETTINGS})"
 

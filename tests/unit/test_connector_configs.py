@@ -1,4 +1,5 @@
-"""Invariants of the Debezium connector files (no services needed)."""
+"""Invariants of the Debezium connectors as posted: each file over debezium/shared/postgres.json
+(no services needed)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 
 import pytest
 
+from realtime_platform.stream_config import load_connector
 from tests.conftest import REPO, load_json
 
 CONNECTORS = sorted((REPO / "debezium").glob("*.json"))
@@ -27,24 +29,24 @@ def test_connector_files_exist():
 @pytest.mark.parametrize("path", CONNECTORS, ids=lambda p: p.name)
 class TestConnector:
     def test_has_name_and_class(self, path):
-        connector = load_json(path)
-        assert connector["name"]
-        assert connector["config"]["connector.class"] == "io.debezium.connector.postgresql.PostgresConnector"
+        connector = load_connector(path)
+        assert connector.name
+        assert connector.config["connector.class"] == "io.debezium.connector.postgresql.PostgresConnector"
 
     def test_secrets_and_endpoints_come_from_a_config_provider(self, path):
-        config = load_json(path)["config"]
+        config = load_connector(path).config
         for key in ("database.hostname", "database.port", "database.user", "database.password",
                     "database.dbname"):
             assert SECRET_REFERENCE.match(config[key]), f"{key} is literal: {config[key]!r}"
 
     def test_obsolete_and_unsafe_keys_are_absent(self, path):
-        config = load_json(path)["config"]
+        config = load_connector(path).config
         assert "database.server.name" not in config, "removed in Debezium 2.0; topic.prefix replaces it"
         assert config["publication.autocreate.mode"] == "disabled", \
             "publications are created by postgres/init so Debezium's role needs no ownership"
 
     def test_replication_slot_and_publication_are_explicit(self, path):
-        config = load_json(path)["config"]
+        config = load_connector(path).config
         assert config["plugin.name"] == "pgoutput"
         assert config["slot.name"] and config["publication.name"]
         # The stream's DDL file names its table and publication for lib/cdc-source.psql.
@@ -55,12 +57,12 @@ class TestConnector:
         assert "\\ir lib/cdc-source.psql" in stream_ddl
 
     def test_heartbeats_advance_the_slot(self, path):
-        config = load_json(path)["config"]
+        config = load_connector(path).config
         assert int(config["heartbeat.interval.ms"]) > 0
         assert "debezium.heartbeat" in config["heartbeat.action.query"]
 
     def test_key_is_the_primary_key(self, path):
-        config = load_json(path)["config"]
+        config = load_connector(path).config
         table = config["table.include.list"].replace("\\", "")
         ddl = "\n".join(p.read_text() for p in (REPO / "postgres" / "init").glob("*.sql"))
         primary_key = re.search(rf"CREATE TABLE IF NOT EXISTS {re.escape(table)} \((.*?)\n\);", ddl, re.S)
@@ -69,7 +71,7 @@ class TestConnector:
         assert config["message.key.columns"] == f"{table}:{pk_columns.replace(' ', '')}"
 
     def test_routed_topic_is_the_one_pinot_consumes(self, path):
-        config = load_json(path)["config"]
+        config = load_connector(path).config
         table = config["table.include.list"].replace("\\", "")
         topic = java_regex_replace(config["transforms.route.regex"], config["transforms.route.replacement"],
                                    f"{config['topic.prefix']}.{table}")
@@ -78,7 +80,7 @@ class TestConnector:
         assert topic in consumed, f"connector writes {topic!r}; Pinot consumes {sorted(consumed)}"
 
     def test_heartbeat_topic_is_not_rerouted(self, path):
-        config = load_json(path)["config"]
+        config = load_connector(path).config
         heartbeat_topic = f"__debezium-heartbeat.{config['topic.prefix']}"
         assert java_regex_replace(config["transforms.route.regex"], config["transforms.route.replacement"],
                                   heartbeat_topic) == heartbeat_topic

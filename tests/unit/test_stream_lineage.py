@@ -18,8 +18,8 @@ def test_topics_follow_the_connectors_regex_router():
 
 
 def test_without_router_the_topic_is_prefix_schema_table(tmp_path):
-    (tmp_path / "c.json").write_text(json.dumps({"name": "c", "config": {
-        "topic.prefix": "shop", "table.include.list": "public\\.items,inventory\\.stock_.*"}}))
+    (tmp_path / "c.json").write_text(json.dumps({"name": "c", "config": {  # over the shared keys
+        "topic.prefix": "shop", "table.include.list": "public\\.items,inventory\\.stock_.*", "transforms": "payload"}}))
     assert stream_lineage.debezium_topics(tmp_path) == {"shop.public.items": "public.items"}
 
 
