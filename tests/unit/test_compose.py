@@ -488,7 +488,7 @@ def test_postgres_runs_the_init_scripts_through_psql(services):
 
 
 def test_connectors_find_their_environment_in_connect(services):
-    needed = {m[1] for path in (REPO / "debezium").glob("*.json")
+    needed = {m[1] for path in (REPO / "debezium").rglob("*.json")
               for m in re.finditer(r"\$\{env:(\w+)\}", path.read_text())}
     connect = environment(services["connect"])
     assert needed and needed <= set(connect), needed - set(connect)
