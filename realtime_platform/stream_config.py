@@ -31,7 +31,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from realtime_platform.column_types import CONNECTOR_SETTINGS
+from realtime_platform.column_types import (CONNECTOR_SETTINGS, STRING_MAX_LENGTH, PostgresColumn, UnsupportedColumn,
+                                            carriage)
 from realtime_platform.streams import ManifestError, StreamManifest
 from realtime_platform.streams import load as load_manifest
 
@@ -338,7 +339,8 @@ def _check_partitioning(stream: Stream, connectors: list[Connector], debezium_di
     return out
 
 
-def _load_stream(folder: Path, problems: list[Problem]) -> Stream | None:
+def load_stream(folder: Path, problems: list[Problem]) -> Stream | None:
+    """The Pinot table of one folder of pinot/tables/; None, with the problems added, when it is invalid."""
     schemas, tables = sorted(folder.glob("*_schema.json")), sorted(folder.glob("*_table.json"))
     if len(schemas) != 1 or len(tables) != 1:
         problems.append(Problem(f"{folder}/", "needs exactly one *_schema.json and one *_table.json"))
@@ -379,7 +381,7 @@ def load(debezium_dir: Path = REPO_ROOT / "debezium", pinot_dir: Path = REPO_ROO
             out.problems += error.problems
     sources = {topic: (c, table) for c in out.connectors for topic, table in c.topics().items()}
     for folder in sorted(p for p in pinot_dir.iterdir() if p.is_dir()) if pinot_dir.is_dir() else []:
-        stream = _load_stream(folder, out.problems)
+        stream = load_stream(folder, out.problems)
         if stream is None:
             continue
         stream.connector, stream.source_table = sources.get(stream.table.topic, (None, None))
@@ -394,6 +396,60 @@ def load(debezium_dir: Path = REPO_ROOT / "debezium", pinot_dir: Path = REPO_ROO
         for message in _check_partitioning(stream, out.connectors, debezium_dir):
             out.problems.append(Problem(str(stream.table_file), message))
         out.streams.append(stream)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Against the live source table
+# ---------------------------------------------------------------------------------------------
+_TYPED_READERS = {"STRING": "jsonPathString", "INT": "jsonPathLong", "LONG": "jsonPathLong",
+                  "FLOAT": "jsonPathDouble", "DOUBLE": "jsonPathDouble"}
+_KEY_PINOT_TYPES = {"smallint": {"INT", "LONG"}, "integer": {"INT", "LONG"}, "bigint": {"LONG"}}
+
+
+def _reads(transform: str) -> tuple[str, str] | None:
+    """(function, column) of a transform that reads `$.after.<column>` of the change event."""
+    match = re.match(r"\s*(jsonPath\w*)\s*\(\s*payload\s*,\s*'\$\.after\.(\w+)'", transform)
+    return (match[1], match[2]) if match else None
+
+
+def source_fit(stream: Stream, columns: list[PostgresColumn]) -> list[str]:
+    """What in the Pinot files does not carry its PostgreSQL column exactly (column_types.py): the
+    field's type, a transform reading another column or losing NULLs, a string cut at 512 characters.
+    A Pinot field that names no column of the table (the platform's own, or one derived) is left alone."""
+    out = []
+    fields, transforms = stream.schema.fields, stream.table.transforms
+    for column in columns:
+        if column.name not in fields:
+            continue
+        pinot_type = fields[column.name].dataType
+        transform = transforms.get(column.name, "(none)")
+        have = f"Pinot {pinot_type} with {transform}"
+        if column.name in stream.schema.primaryKeyColumns:
+            allowed = _KEY_PINOT_TYPES.get(column.type)
+            reads = _reads(transform)
+            if allowed is None or pinot_type not in allowed or not reads or reads[1] != column.name:
+                out.append(f"key column {column.name}: {have} does not fit PostgreSQL {column.type} "
+                           f"(expected an integer key: {' or '.join(sorted(allowed or {'INT', 'LONG'}))} "
+                           f"reading $.after.{column.name})")
+            continue
+        try:
+            want = carriage(column)
+        except UnsupportedColumn as error:
+            out.append(f"{error}")
+            continue
+        reads = _reads(transform)
+        typed_without_nulls = (not column.nullable and reads is not None
+                               and reads[0] == _TYPED_READERS.get(want.pinot_type))
+        if pinot_type != want.pinot_type or not reads or reads[1] != column.name or not (
+                transform.strip() == want.transform or typed_without_nulls):
+            why = " (a typed jsonPath… turns NULL into its default)" if (
+                column.nullable and reads and reads[0] != "jsonPath" and pinot_type == want.pinot_type) else ""
+            out.append(f"column {column.name}: {have} does not fit PostgreSQL {column.type}{why}: "
+                       f"expected {want.pinot_type} with {want.transform}")
+        elif pinot_type == "STRING" and int(getattr(fields[column.name], "maxLength", 512)) < STRING_MAX_LENGTH:
+            out.append(f"column {column.name}: STRING without \"maxLength\": {STRING_MAX_LENGTH} would cut "
+                       f"PostgreSQL {column.type} values at {getattr(fields[column.name], 'maxLength', 512)} characters")
     return out
 
 

@@ -1,4 +1,6 @@
-"""Tries a Pinot table's ingestion on sample change events before bootstrap posts it.
+"""Checks a Pinot table against its live source table before bootstrap posts it: each column's
+type and transform against the type mapping (stream_config.source_fit), then its ingestion on
+sample change events.
 
 Pinot 0.11 drops every row whose transform throws, and says so only in its log: a boolean compared
 with `= 'true'` once threw away a whole stream while every status stayed green. So bootstrap first
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from realtime_platform import stream_config
 from realtime_platform.column_types import PostgresColumn, sample_value
 
 CHECKER = Path(__file__).resolve().parent.parent / "local" / "pinot-tools" / "TransformCheck.java"
@@ -118,30 +121,41 @@ def _source_columns(table_name: str) -> list[PostgresColumn]:
     return columns
 
 
+def _pinot() -> tuple[Path, Path]:
+    """(java, Pinot's lib folder) of the local mode."""
+    from realtime_platform.config import settings
+    from realtime_platform.local.jvm import find_java_home
+    from realtime_platform.local.paths import state_paths
+
+    cfg = settings()
+    pinot_lib = state_paths(cfg).dist / f"pinot-{cfg.pinot_version}" / "lib"
+    if not pinot_lib.is_dir():
+        raise LookupError(f"no local Pinot distribution at {pinot_lib}")
+    return find_java_home(minimum=17) / "bin" / "java", pinot_lib
+
+
 def main(argv: Sequence[str]) -> int:
     pairs = [(Path(argv[i]), Path(argv[i + 1])) for i in range(0, len(argv) - 1, 2)]
-    try:
-        from realtime_platform.config import settings
-        from realtime_platform.local.jvm import find_java_home
-        from realtime_platform.local.paths import state_paths
-
-        cfg = settings()
-        pinot_lib = state_paths(cfg).dist / f"pinot-{cfg.pinot_version}" / "lib"
-        if not pinot_lib.is_dir():
-            raise LookupError(f"no local Pinot distribution at {pinot_lib}")
-        java = find_java_home(minimum=17) / "bin" / "java"
-    except Exception as error:  # noqa: BLE001 -- any reason it cannot run is reported, not fatal
-        print(f"transform check skipped: {type(error).__name__}: {error}")
-        return 0
     tables = []
+    problems = 0
     for schema_file, table_file in pairs:
         table_name = json.loads(table_file.read_text())["tableName"]
         try:
-            tables.append((table_file, schema_file, sample_events(_source_columns(table_name))))
+            columns = _source_columns(table_name)
         except Exception as error:  # noqa: BLE001 -- e.g. PostgreSQL not up yet: that table is not tried
             print(f"transform check of {table_file.name} skipped: {type(error).__name__}: {error}")
+            continue
+        stream = stream_config.load_stream(table_file.parent, [])
+        for message in stream_config.source_fit(stream, columns) if stream else []:
+            print(f"{table_file}: {message}")
+            problems += 1
+        tables.append((table_file, schema_file, sample_events(columns)))
+    try:
+        java, pinot_lib = _pinot()
+    except Exception as error:  # noqa: BLE001 -- any reason it cannot run is reported, not fatal
+        print(f"transform check skipped: {type(error).__name__}: {error}")
+        tables = []
     findings = run_checker(java, pinot_lib, tables) if tables else {}
-    problems = 0
     for table_file, _, events in tables:
         found = first_per_column(findings.get(str(table_file),
                                               [Finding("FAIL", "-", "*", "check", "no answer from the checker")]))

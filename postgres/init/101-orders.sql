@@ -1,5 +1,5 @@
--- Source table of the orders stream. Timestamps are UTC without time zone: with
--- time.precision.mode=connect Debezium sends them as epoch milliseconds, which Pinot stores as is.
+-- Source table of the orders stream. Timestamps are UTC without time zone: Debezium sends them as
+-- epoch microseconds (time.precision.mode=adaptive_time_microseconds), which Pinot stores as is.
 CREATE TABLE IF NOT EXISTS public.orders (
     order_id    BIGSERIAL      NOT NULL,
     customer_id BIGINT         NOT NULL,
