@@ -29,10 +29,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from realtime_platform.column_types import (CONNECTOR_SETTINGS, STRING_MAX_LENGTH, PostgresColumn, UnsupportedColumn,
-                                            carriage)
+from realtime_platform.column_types import (
+    CONNECTOR_SETTINGS,
+    STRING_MAX_LENGTH,
+    PostgresColumn,
+    UnsupportedColumn,
+    carriage,
+)
 from realtime_platform.streams import ManifestError, StreamManifest
 from realtime_platform.streams import load as load_manifest
 
@@ -40,7 +52,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_CONNECTOR = Path("shared") / "postgres.json"  # under the debezium folder
 KAFKA_BROKERS_PLACEHOLDER = "${PINOT_KAFKA_BROKERS}"
 STRING_KEY_CONVERTER = "org.apache.kafka.connect.storage.StringConverter"
-SECRET_NAME = re.compile(r"password|secret", re.I)
+SECRET_NAME = re.compile(r"password|secret", re.IGNORECASE)
 SECRET_REFERENCE = re.compile(r"^\$\{(env|file):")
 
 
@@ -146,17 +158,17 @@ class PinotField(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str
-    dataType: str  # noqa: N815 -- Pinot's own key
+    dataType: str
 
 
 class PinotSchema(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    schemaName: str = Field(min_length=1)  # noqa: N815
-    primaryKeyColumns: list[str] = []  # noqa: N815
-    dimensionFieldSpecs: list[PinotField] = []  # noqa: N815
-    metricFieldSpecs: list[PinotField] = []  # noqa: N815
-    dateTimeFieldSpecs: list[PinotField] = []  # noqa: N815
+    schemaName: str = Field(min_length=1)
+    primaryKeyColumns: list[str] = []
+    dimensionFieldSpecs: list[PinotField] = []
+    metricFieldSpecs: list[PinotField] = []
+    dateTimeFieldSpecs: list[PinotField] = []
 
     @property
     def fields(self) -> dict[str, PinotField]:
@@ -175,11 +187,11 @@ class PinotTableConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    tableName: str = Field(min_length=1)  # noqa: N815
-    segmentsConfig: dict[str, Any] = {}  # noqa: N815
-    tableIndexConfig: dict[str, Any]  # noqa: N815
-    ingestionConfig: dict[str, Any] = {}  # noqa: N815
-    upsertConfig: dict[str, Any] | None = None  # noqa: N815
+    tableName: str = Field(min_length=1)
+    segmentsConfig: dict[str, Any] = {}
+    tableIndexConfig: dict[str, Any]
+    ingestionConfig: dict[str, Any] = {}
+    upsertConfig: dict[str, Any] | None = None
     routing: dict[str, Any] = {}
 
     @field_validator("tableIndexConfig")
@@ -322,8 +334,8 @@ def _check_partitioning(stream: Stream, connectors: list[Connector], debezium_di
         out.append(f"partition function {function}: Kafka's default partitioner is Murmur (murmur2 of the key)")
     keyed = [(c, c.key_field(topic)) for c in connectors if c.key_field(topic)]
     if not keyed:
-        return out + [f"partitioned on {column}, but no connector in {debezium_dir} keys topic {topic} by it "
-                      f"(ExtractField$Key with a TopicNameMatches predicate on {topic})"]
+        return [*out, (f"partitioned on {column}, but no connector in {debezium_dir} keys topic {topic} by it "
+                       f"(ExtractField$Key with a TopicNameMatches predicate on {topic})")]
     connector, field_name = keyed[0]
     if field_name != column:
         out.append(f"partitioned on {column}, but connector {connector.name} keys topic {topic} by {field_name}")
@@ -368,9 +380,11 @@ def load_stream(folder: Path, problems: list[Problem]) -> Stream | None:
 
 def load(debezium_dir: Path = REPO_ROOT / "debezium", pinot_dir: Path = REPO_ROOT / "pinot" / "tables",
          views_dir: Path | None = None) -> StreamSet:
-    """Every connector and Pinot table, joined by topic, with every problem found."""
+    """Every connector and Pinot table, joined by topic, with every problem found. Connectors take the
+    shared keys of their folder, or the repository's (a test's fixture, to be copied in)."""
     out = StreamSet()
-    shared = _shared_config(debezium_dir, out.problems)
+    shared_in = debezium_dir if (debezium_dir / SHARED_CONNECTOR).exists() else REPO_ROOT / "debezium"
+    shared = _shared_config(shared_in, out.problems)
     paths = sorted(debezium_dir.glob("*.json"))
     if not paths:
         out.problems.append(Problem(str(debezium_dir), "no connector files"))

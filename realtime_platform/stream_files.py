@@ -9,9 +9,16 @@ comparison column: later changes win) and `ts_ms` (the table's time column).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
+from pathlib import Path
 
-from realtime_platform.column_types import Carriage, PostgresColumn, carriage
+from realtime_platform.column_types import (
+    Carriage,
+    PostgresColumn,
+    UnsupportedColumn,
+    carriage,
+)
 
 _KEY_TYPES = {"smallint": "INT", "integer": "INT", "bigint": "LONG"}
 
@@ -84,3 +91,126 @@ def dump_schema(schema: dict) -> str:
         else:
             lines.append(f"  {json.dumps(key)}: {json.dumps(value)}{comma}")
     return "\n".join(lines) + "\n}\n"
+
+
+# --- Every file of a new stream (platformctl stream add) ---------------------------------------------
+PARTITIONS = 4  # the shared connector's topic.creation.default.partitions
+
+
+def filter_function(key: Sequence[str]) -> str:
+    """Drops what is no change event of the table (its key transform gives -1)."""
+    return f"{_key_transform(PostgresColumn(key[0], 'bigint', False))} = -1"
+
+
+def table_config(name: str, key: Sequence[str], columns: Sequence[PostgresColumn]) -> dict:
+    """A realtime upsert table on topic `name`: partitioned like its topic when the key is one column
+    (the connector then keys the topic's records by it), in one replica group per copy."""
+    index: dict = {
+        "loadMode": "MMAP",
+        "streamConfigs": {
+            "streamType": "kafka",
+            "stream.kafka.topic.name": name,
+            "stream.kafka.broker.list": "${PINOT_KAFKA_BROKERS}",
+            "stream.kafka.consumer.type": "lowlevel",
+            "stream.kafka.consumer.prop.auto.offset.reset": "smallest",
+            "stream.kafka.consumer.factory.class.name": "org.apache.pinot.plugin.stream.kafka20.KafkaConsumerFactory",
+            "stream.kafka.decoder.class.name": "org.apache.pinot.plugin.stream.kafka.KafkaJSONMessageDecoder",
+            "realtime.segment.flush.threshold.rows": "0",
+            "realtime.segment.flush.threshold.time": "6h",
+            "realtime.segment.flush.threshold.segment.size": "50M",
+        },
+    }
+    routing: dict = {"instanceSelectorType": "strictReplicaGroup"}
+    if len(key) == 1:
+        index["segmentPartitionConfig"] = {"columnPartitionMap": {
+            key[0]: {"functionName": "Murmur", "numPartitions": PARTITIONS}}}
+        routing["segmentPrunerTypes"] = ["partition"]
+    return {
+        "tableName": name,
+        "tableType": "REALTIME",
+        "segmentsConfig": {"schemaName": name, "timeColumnName": "ts_ms", "timeType": "MILLISECONDS",
+                           "replicasPerPartition": "1"},
+        "tenants": {},
+        "tableIndexConfig": index,
+        "ingestionConfig": {"filterConfig": {"filterFunction": filter_function(key)},
+                            "transformConfigs": transforms(columns, key)},
+        "routing": routing,
+        "instanceAssignmentConfigMap": {"CONSUMING": {
+            "tagPoolConfig": {"tag": "DefaultTenant_REALTIME"},
+            "replicaGroupPartitionConfig": {"replicaGroupBased": True, "numReplicaGroups": 1,
+                                            "numInstancesPerReplicaGroup": 1}}},
+        "upsertConfig": {"mode": "FULL", "comparisonColumn": "lsn", "hashFunction": "NONE"},
+        "metadata": {},
+    }
+
+
+def connector(name: str, source_table: str, key: Sequence[str]) -> dict:
+    """The stream's own connector keys, over debezium/shared/postgres.json."""
+    schema, table = source_table.split(".")
+    config = {
+        "topic.prefix": f"{name}_source",
+        "table.include.list": f"{schema}\\.{table}",
+        "message.key.columns": f"{source_table}:{','.join(key)}",
+        "slot.name": f"debezium_{name}",
+        "publication.name": f"dbz_{name}",
+    }
+    if len(key) == 1:  # records keyed by the key's plain text: Kafka's partition is Pinot's Murmur partition
+        config.update({
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "transforms": "route,key,payload",
+            "transforms.key.type": "org.apache.kafka.connect.transforms.ExtractField$Key",
+            "transforms.key.field": key[0],
+            "transforms.key.predicate": "tableTopic",
+            "predicates": "tableTopic",
+            "predicates.tableTopic.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+            "predicates.tableTopic.pattern": name,
+        })
+    return {"name": name, "config": config}
+
+
+def capture_sql(source_table: str, create_table: str, publication: str) -> str:
+    return (f"-- Source table of the {source_table.split('.')[1]} stream, as it was when `platformctl stream add` "
+            f"read it;\n-- then Debezium's read access and the stream's publication.\n{create_table}\n"
+            f"\\set source_table {source_table}\n\\set publication {publication}\n\\ir lib/cdc-source.psql\n")
+
+
+def manifest_yml(name: str, source_table: str, key: Sequence[str]) -> str:
+    return (f"# The {name} stream (realtime_platform/streams.py), written by `platformctl stream add`.\n"
+            f"source_table: {source_table}\nkey: [{', '.join(key)}]\n")
+
+
+def _next_number(folder: Path, pattern: str, floor: int) -> int:
+    numbers = [int(m[1]) for p in folder.glob("*") if (m := re.match(pattern, p.name))]
+    return max([floor, *numbers]) + 1
+
+
+def stream_files(repo: Path, name: str, source_table: str, columns: Sequence[PostgresColumn],
+                 key: Sequence[str], create_table: str) -> dict[Path, str]:
+    """Every file of the stream, by path relative to `repo`. Raises UnsupportedColumn (every column that
+    cannot be carried, named with its type) or ValueError (no usable key)."""
+    if not key:
+        raise ValueError(f"{source_table} has no primary key: an upsert table needs one (ALTER TABLE "
+                         f"{source_table} ADD PRIMARY KEY (...))")
+    refused = []
+    for column in columns:
+        if column.name not in key:
+            try:
+                carriage(column)
+            except UnsupportedColumn as error:
+                refused.append(str(error))
+    if refused:
+        raise UnsupportedColumn(f"{source_table} cannot be carried exactly:\n  " + "\n  ".join(refused))
+    schema = pinot_schema(name, columns, key)
+    connector_file = connector(name, source_table, key)
+    init = _next_number(repo / "postgres" / "init", r"(1\d\d)-", 100)
+    tables = _next_number(repo / "pinot" / "tables", r"(\d{3})-", 0)
+    return {
+        Path("postgres/init") / f"{init:03d}-{name}.sql":
+            capture_sql(source_table, create_table, connector_file["config"]["publication.name"]),
+        Path("debezium") / f"{name}.json": json.dumps(connector_file, indent=2) + "\n",
+        Path("pinot/tables") / f"{tables:03d}-{name}" / f"{name}_schema.json": dump_schema(schema),
+        Path("pinot/tables") / f"{tables:03d}-{name}" / f"{name}_table.json":
+            json.dumps(table_config(name, key, columns), indent=2) + "\n",
+        Path("dags/sql/views") / f"{name}.sql": view_sql(name, source_table, columns, key),
+        Path("dags/sql/views") / f"{name}.yml": manifest_yml(name, source_table, key),
+    }

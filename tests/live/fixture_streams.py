@@ -13,11 +13,10 @@ import psycopg
 import requests
 from confluent_kafka.admin import AdminClient
 
+from realtime_platform import stream_commands
 from realtime_platform.config import REPO_ROOT
 from realtime_platform.local.services import run_postgres_init
 from realtime_platform.trino_client import query
-from tests.live.connectors import wait_for_state
-from tests.live.polling import wait
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -70,45 +69,49 @@ class FixtureStream:
         run_postgres_init(cfg)
 
     def remove(self, cfg, drop_types: tuple[str, ...] = ()) -> None:
-        """Takes the stream out of every service and the repository; each step is idempotent."""
-        connector = f"{cfg.connect_url}/connectors/{self.name}"
-        if requests.get(connector, timeout=10).ok:
-            # Stop, then forget its source offsets: a later connector of the same name must snapshot
-            # the new table, not resume at an LSN of the slot dropped below.
-            requests.put(f"{connector}/stop", timeout=10).raise_for_status()
-            wait_for_state(cfg.connect_url, self.name, "STOPPED", require_tasks=False)
-            requests.delete(f"{connector}/offsets", timeout=30).raise_for_status()
-            requests.delete(connector, timeout=10).raise_for_status()
-        pinot = cfg.pinot_controller_url
-        if self.name in requests.get(f"{pinot}/tables", timeout=10).json()["tables"]:
-            requests.delete(f"{pinot}/tables/{self.name}", params={"type": "realtime"},
-                            timeout=60).raise_for_status()
-        if self.name in requests.get(f"{pinot}/schemas", timeout=10).json():
-            requests.delete(f"{pinot}/schemas/{self.name}", timeout=30).raise_for_status()
-        # Until the server has dropped its consuming segment, its consumer would create the topic again
-        # (Kafka's auto.create.topics.enable).
-        wait("Pinot's servers dropped the table", lambda: not requests.get(
-            f"{pinot}/tables/{self.name}/externalview", timeout=10).ok, 120)
-        admin = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap})
-        if topics := [t for t in self.topics if t in admin.list_topics(timeout=10).topics]:
-            for future in admin.delete_topics(topics).values():
-                future.result(timeout=60)
-            wait("topics deleted", lambda: not set(self.topics) & set(admin.list_topics(timeout=10).topics), 60)
-        query(cfg, f"DROP VIEW IF EXISTS {self.view}")
-        query(cfg, f"DROP TABLE IF EXISTS {self.patterns}")
-        slot = self.connector["slot.name"]
+        """Takes the stream out of every service and the repository (`platformctl stream remove
+        --drop-table`, with the stream as its fixture describes it); each step is idempotent."""
+        stream_commands.remove(cfg, stream_commands.parts(self.name, repo=self.folder, files_in=REPO_ROOT),
+                               drop_table=True)
         with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
-            # The walsender of a deleted connector lets go of its slot within a moment.
-            wait("replication slot released", lambda: not pg.execute(
-                "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s AND active", (slot,)).fetchone(), 60)
-            pg.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                       "WHERE slot_name = %s", (slot,))
-            pg.execute(f"DROP PUBLICATION IF EXISTS {self.connector['publication.name']}")
-            pg.execute(f"DROP TABLE IF EXISTS {self.source_table}")
             for type_name in drop_types:
                 pg.execute(f"DROP TYPE IF EXISTS {type_name}")
-        for relative in self.files():
-            (REPO_ROOT / relative).unlink(missing_ok=True)
-        for folder in {(REPO_ROOT / p).parent for p in self.files()}:
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()  # the stream's own Pinot folder
+
+
+def stack_snapshot(cfg, files: list[Path]) -> dict[str, list]:
+    """What adding a stream changes, service by service; `files` relative to the repository."""
+    with psycopg.connect(cfg.postgres_dsn()) as pg:
+        def names(sql: str) -> list:
+            return sorted(r[0] for r in pg.execute(sql).fetchall())
+
+        postgres = {
+            "postgres tables": names("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"),
+            "publications": names("SELECT pubname FROM pg_publication"),
+            "replication slots": names("SELECT slot_name FROM pg_replication_slots"),
+        }
+    pinot = cfg.pinot_controller_url
+    topics = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap}).list_topics(timeout=10).topics
+    return {
+        **postgres,
+        "connectors": sorted(requests.get(f"{cfg.connect_url}/connectors", timeout=10).json()),
+        "pinot tables": sorted(requests.get(f"{pinot}/tables", timeout=10).json()["tables"]),
+        "pinot schemas": sorted(requests.get(f"{pinot}/schemas", timeout=10).json()),
+        "kafka topics": sorted(topics),
+        # The DAG runs of a test also refresh the other streams' reports and patterns.
+        "hive tables": sorted(f"{schema}.{table}" for schema, table in query(
+            cfg, "SELECT table_schema, table_name FROM hive.information_schema.tables "
+                 "WHERE table_schema IN ('views', 'summaries')")),
+        "repository files": [str(p) for p in files if (REPO_ROOT / p).exists()],
+    }
+
+
+def snapshot_changes(before: dict[str, list], after: dict[str, list], name: str) -> None:
+    """Fails naming what removing stream `name` left changed (hive tables may only have been added,
+    by other streams' DAG runs, never one of its own)."""
+    tables_before, tables_after = set(before["hive tables"]), set(after["hive tables"])
+    changed = {what: {"added": sorted(set(after[what]) - set(before[what])),
+                      "gone": sorted(set(before[what]) - set(after[what]))}
+               for what in before if what != "hive tables" and after[what] != before[what]}
+    assert not changed, f"removing the stream left the stack changed: {changed}"
+    assert tables_before <= tables_after, f"lost: {tables_before - tables_after}"
+    assert not [t for t in tables_after if t.split(".")[1] in (name, f"{name}_patterns")], tables_after

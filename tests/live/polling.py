@@ -1,19 +1,18 @@
-"""Waiting for the live stack to reach a state, with a deadline that names what was awaited."""
+"""Waiting for the live stack to reach a state (realtime_platform/polling.py), failing the test."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
+
+from realtime_platform import polling
 
 T = TypeVar("T")
 
 
 def wait(what: str, condition: Callable[[], T], timeout_s: float = 300, every_s: float = 2) -> T:
-    """Calls `condition` until it returns something true, and returns that; fails the test with
-    `what` once `timeout_s` has passed."""
-    deadline = time.monotonic() + timeout_s
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"{what} not reached after {timeout_s:.0f}s"
-        time.sleep(every_s)
-    return result
+    """polling.wait, whose deadline fails the test (an AssertionError naming what was awaited)."""
+    try:
+        return polling.wait(what, condition, timeout_s, every_s)
+    except TimeoutError as error:
+        raise AssertionError(str(error)) from None

@@ -15,15 +15,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import requests
-from confluent_kafka.admin import AdminClient
 
 from realtime_platform.catalog import recipes, runner
-from realtime_platform.config import REPO_ROOT
 from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.trino_client import query
 from tests.live.conftest import run_bootstrap
-from tests.live.fixture_streams import FixtureStream
+from tests.live.fixture_streams import FixtureStream, snapshot_changes, stack_snapshot
 from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
@@ -31,33 +28,6 @@ pytestmark = pytest.mark.live
 STREAM = FixtureStream("shipments")
 NAME, VIEW, PATTERNS = STREAM.name, STREAM.view, STREAM.patterns
 CARRIERS, STATUSES, COUNTRIES = ("dhl", "ups", "gls"), ("created", "in_transit", "delivered"), ("DE", "FR")
-
-
-def stack_snapshot(cfg) -> dict[str, list]:
-    """What adding a stream changes, service by service."""
-    with psycopg.connect(cfg.postgres_dsn()) as pg:
-        def names(sql: str) -> list:
-            return sorted(r[0] for r in pg.execute(sql).fetchall())
-
-        postgres = {
-            "postgres tables": names("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"),
-            "publications": names("SELECT pubname FROM pg_publication"),
-            "replication slots": names("SELECT slot_name FROM pg_replication_slots"),
-        }
-    pinot = cfg.pinot_controller_url
-    topics = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap}).list_topics(timeout=10).topics
-    return {
-        **postgres,
-        "connectors": sorted(requests.get(f"{cfg.connect_url}/connectors", timeout=10).json()),
-        "pinot tables": sorted(requests.get(f"{pinot}/tables", timeout=10).json()["tables"]),
-        "pinot schemas": sorted(requests.get(f"{pinot}/schemas", timeout=10).json()),
-        "kafka topics": sorted(topics),
-        # The DAG runs of the test also refresh the other streams' reports and patterns.
-        "hive tables": sorted(f"{schema}.{table}" for schema, table in query(
-            cfg, "SELECT table_schema, table_name FROM hive.information_schema.tables "
-                 "WHERE table_schema IN ('views', 'summaries')")),
-        "repository files": [str(p) for p in STREAM.files() if (REPO_ROOT / p).exists()],
-    }
 
 
 def source_rows(cfg) -> set[tuple]:
@@ -80,25 +50,18 @@ def run(client: AirflowClient) -> dict[str, str]:
 def clean_stack(bootstrapped):
     cfg = bootstrapped
     STREAM.remove(cfg)  # what an interrupted run may have left
-    before = stack_snapshot(cfg)
+    before = stack_snapshot(cfg, STREAM.files())
     assert not before["repository files"]
     yield cfg, before
     STREAM.remove(cfg)
     for dag_id, gone in (("create_views", NAME), ("tsum_summaries", f"summarize_{NAME}")):
         AirflowClient(cfg, dag_id).wait_for_task_ids(lambda ids: gone not in ids, f"task {gone} gone")
-    after = stack_snapshot(cfg)
-    tables_before, tables_after = set(before.pop("hive tables")), set(after.pop("hive tables"))
-    changed = {what: {"added": sorted(set(after[what]) - set(before[what])),
-                      "gone": sorted(set(before[what]) - set(after[what]))}
-               for what in before if after[what] != before[what]}
-    assert not changed, f"removing the stream left the stack changed: {changed}"
-    assert tables_before <= tables_after, f"lost: {tables_before - tables_after}"
-    assert not [t for t in tables_after if NAME in t], tables_after
+    snapshot_changes(before, stack_snapshot(cfg, STREAM.files()), NAME)
 
 
 def test_a_stream_added_from_its_own_files_flows_is_checked_summarized_catalogued_and_removed(
         clean_stack, tmp_path):
-    cfg, before = clean_stack
+    cfg, _ = clean_stack
     views, summaries = AirflowClient(cfg, "create_views"), AirflowClient(cfg, "tsum_summaries")
     catalog_dag = AirflowClient(cfg, "datahub_ingestion")  # its catalog must not keep the stream
     for client in (views, summaries, catalog_dag):

@@ -143,3 +143,48 @@ def test_what_would_lose_values_is_refused(configs, change, message):
     nullable = [PostgresColumn(c.name, c.type, c.name == "status", c.enum) for c in ORDERS_COLUMNS]
     found = stream_config.source_fit(stream, nullable)
     assert len(found) == 1 and found[0].startswith(message), found
+
+
+def test_the_generated_table_config_is_the_one_orders_runs_with():
+    from realtime_platform.stream_files import table_config
+
+    assert table_config("orders", ["order_id"], ORDERS_COLUMNS) == json.loads(
+        (REPO / "pinot" / "tables" / "002-orders" / "orders_table.json").read_text())
+
+
+def test_generated_files_load_as_a_valid_stream_and_fit_their_table(tmp_path):
+    from realtime_platform.stream_files import stream_files
+
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO / "debezium", repo / "debezium")
+    shutil.copytree(REPO / "pinot" / "tables", repo / "pinot" / "tables")
+    shutil.copytree(REPO / "dags" / "sql" / "views", repo / "dags" / "sql" / "views")
+    (repo / "postgres" / "init").mkdir(parents=True)
+    for path in (REPO / "postgres" / "init").glob("*.sql"):
+        shutil.copy(path, repo / "postgres" / "init")
+    columns = [PostgresColumn("id", "bigint", False), PostgresColumn("total", "numeric(12,2)"),
+               PostgresColumn("at", "timestamp with time zone"), PostgresColumn("mood", "public.mood", True, True)]
+    files = stream_files(repo, "sales", "public.sales", columns, ["id"], "CREATE TABLE IF NOT EXISTS public.sales ();\n")
+    assert sorted(map(str, files)) == ["dags/sql/views/sales.sql", "dags/sql/views/sales.yml", "debezium/sales.json",
+                                       "pinot/tables/003-sales/sales_schema.json",
+                                       "pinot/tables/003-sales/sales_table.json", "postgres/init/102-sales.sql"]
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", repo / "dags" / "sql" / "views")
+    assert not streams.problems, streams.problems
+    sales = streams.stream("sales")
+    assert sales.source_table == "public.sales" and sales.manifest.key == ["id"]
+    assert stream_config.source_fit(sales, columns) == []
+    assert "\\ir lib/cdc-source.psql" in files[next(p for p in files if p.parts[0] == "postgres")]
+
+
+def test_a_table_without_a_key_or_with_a_type_it_cannot_carry_is_refused(tmp_path):
+    from realtime_platform.column_types import UnsupportedColumn
+    from realtime_platform.stream_files import stream_files
+
+    with pytest.raises(ValueError, match="public.t has no primary key"):
+        stream_files(tmp_path, "t", "public.t", [PostgresColumn("a", "integer")], [], "")
+    with pytest.raises(UnsupportedColumn, match=r"(?s)column 'tags'.*text\[\].*column 'span'.*interval"):
+        stream_files(tmp_path, "t", "public.t", [PostgresColumn("id", "bigint", False), PostgresColumn("tags", "text[]"),
+                                                  PostgresColumn("span", "interval")], ["id"], "")

@@ -1,0 +1,179 @@
+"""`platformctl stream add | remove`: a stream's files written from its table, and a stream taken out
+of every service again (docs/adding-a-stream.md).
+
+add     reads the table from PostgreSQL, writes the stream's six files (stream_files.stream_files),
+        applies its postgres/init file (Debezium's access and the publication) and runs bootstrap.
+remove  stops and deletes the connector with its offsets, the Pinot table and schema, the topics,
+        the view and patterns table, the slot and publication (and, if asked, the source table),
+        then the files.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import requests
+
+from realtime_platform import postgres_tables, stream_config, stream_files
+from realtime_platform.config import REPO_ROOT, PlatformSettings
+from realtime_platform.polling import wait
+
+
+class StreamCommandError(RuntimeError):
+    """What the command cannot do, said so that the user knows what to change."""
+
+
+def _fetch(pg: psycopg.Connection):
+    return lambda sql, params: pg.execute(sql, params).fetchall()
+
+
+def qualified(source_table: str) -> str:
+    return source_table if "." in source_table else f"public.{source_table}"
+
+
+def generate(cfg: PlatformSettings, source_table: str, name: str, repo: Path = REPO_ROOT) -> dict[Path, str]:
+    """The stream's files for `source_table` ("schema.table") as it is now in PostgreSQL."""
+    existing = stream_config.load(repo / "debezium", repo / "pinot" / "tables", repo / "dags" / "sql" / "views")
+    if any(s.name == name for s in existing.streams) or (repo / "debezium" / f"{name}.json").exists():
+        raise StreamCommandError(f"a stream named {name} exists already (platformctl stream remove {name})")
+    if any(s.source_table == source_table for s in existing.streams):
+        raise StreamCommandError(f"{source_table} is captured already")
+    with psycopg.connect(cfg.postgres_dsn(), connect_timeout=10) as pg:
+        if pg.execute("SELECT to_regclass(%s)", (source_table,)).fetchone()[0] is None:
+            raise StreamCommandError(f"no table {source_table} in PostgreSQL database {cfg.postgres_db}")
+        fetch = _fetch(pg)
+        columns = postgres_tables.columns(fetch, source_table)
+        key = postgres_tables.primary_key(fetch, source_table)
+        ddl = postgres_tables.create_table_sql(fetch, source_table)
+    try:
+        return stream_files.stream_files(repo, name, source_table, columns, key, ddl)
+    except ValueError as error:  # UnsupportedColumn is one: the message names columns and types
+        raise StreamCommandError(str(error)) from error
+
+
+def add(cfg: PlatformSettings, source_table: str, name: str | None = None, dry_run: bool = False) -> list[Path]:
+    source_table = qualified(source_table)
+    name = name or source_table.split(".", 1)[1]
+    files = generate(cfg, source_table, name)
+    if dry_run:
+        for path, text in files.items():
+            print(f"--- {path}\n{text}")
+        return list(files)
+    for path, text in files.items():
+        (REPO_ROOT / path).parent.mkdir(parents=True, exist_ok=True)
+        (REPO_ROOT / path).write_text(text)
+        print(f"wrote {path}")
+    from realtime_platform.local.services import run_postgres_init
+
+    run_postgres_init(cfg)  # the new file: REPLICA IDENTITY FULL, Debezium's access, the publication
+    print("applied postgres/init (replica identity, read access, publication)")
+    bootstrap = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "bootstrap.sh")],
+                               env={**os.environ, **cfg.service_environment()}, check=False)
+    if bootstrap.returncode != 0:
+        raise StreamCommandError("bootstrap refused or failed (above); the files stay for you to fix: "
+                                 f"edit them and run `make bootstrap`, or `platformctl stream remove {name}`")
+    return list(files)
+
+
+@dataclass(frozen=True)
+class StreamParts:
+    """What a stream consists of in the services and the repository, read from its files."""
+
+    name: str
+    source_table: str
+    connector: str | None
+    topic_prefix: str | None
+    slot: str | None
+    publication: str | None
+    files: list[Path]
+
+    @property
+    def topics(self) -> list[str]:
+        return [self.name] + ([f"__debezium-heartbeat.{self.topic_prefix}"] if self.topic_prefix else [])
+
+
+def parts(name: str, repo: Path = REPO_ROOT, files_in: Path = REPO_ROOT) -> StreamParts:
+    """The stream `name` as the files under `repo` describe it; its files as they are (or would be)
+    under `files_in` (a test's fixture describes a stream copied into the repository)."""
+    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", repo / "dags" / "sql" / "views")
+    stream = next((s for s in streams.streams if s.name == name), None)
+    if stream is None:
+        raise StreamCommandError(f"no stream {name}: no Pinot table of that name in pinot/tables/")
+    connector = stream.connector
+    source = stream.source_table or (stream.manifest.source_table if stream.manifest else f"public.{name}")
+    files = [stream.schema_file, stream.table_file]
+    if connector is not None:
+        files.append(Path(connector.file))
+    files += [p for p in (repo / "dags" / "sql" / "views" / f"{name}.sql",
+                          repo / "dags" / "sql" / "views" / f"{name}.yml") if p.exists()]
+    files += [p for p in sorted((repo / "postgres" / "init").glob("*.sql"))
+              if f"\\set source_table {source}\n" in p.read_text()]
+    config = connector.config if connector else {}
+    return StreamParts(name, source, connector and connector.name, config.get("topic.prefix"),
+                       config.get("slot.name"), config.get("publication.name"),
+                       [files_in / p.relative_to(repo) for p in files])
+
+
+def remove(cfg: PlatformSettings, stream: StreamParts, drop_table: bool = False) -> None:
+    """Takes the stream out of every service and the repository; each step is idempotent, so a
+    remove that stopped half-way can run again."""
+    from confluent_kafka.admin import AdminClient
+
+    from realtime_platform.trino_client import query
+
+    name = stream.name
+    if stream.connector:
+        url = f"{cfg.connect_url}/connectors/{stream.connector}"
+        if requests.get(url, timeout=10).ok:
+            # Stop, then forget its source offsets: a later connector of the same name must snapshot
+            # its table, not resume at an LSN of the slot dropped below.
+            requests.put(f"{url}/stop", timeout=10).raise_for_status()
+            wait(f"connector {stream.connector} stopped", lambda: requests.get(
+                f"{url}/status", timeout=10).json()["connector"]["state"] == "STOPPED", 60, 0.5)
+            requests.delete(f"{url}/offsets", timeout=30).raise_for_status()
+            requests.delete(url, timeout=10).raise_for_status()
+        print(f"connector {stream.connector}: deleted with its offsets")
+    pinot = cfg.pinot_controller_url
+    if name in requests.get(f"{pinot}/tables", timeout=10).json()["tables"]:
+        requests.delete(f"{pinot}/tables/{name}", params={"type": "realtime"}, timeout=60).raise_for_status()
+    if name in requests.get(f"{pinot}/schemas", timeout=10).json():
+        requests.delete(f"{pinot}/schemas/{name}", timeout=30).raise_for_status()
+    # Until the servers have dropped the consuming segments, their consumers would create the topic
+    # again (the local broker auto-creates topics).
+    wait("Pinot's servers dropped the table", lambda: not requests.get(
+        f"{pinot}/tables/{name}/externalview", timeout=10).ok, 120)
+    print(f"pinot table and schema {name}: deleted")
+    admin = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap})
+    if topics := [t for t in stream.topics if t in admin.list_topics(timeout=10).topics]:
+        for future in admin.delete_topics(topics).values():
+            future.result(timeout=60)
+        wait("topics deleted", lambda: not set(stream.topics) & set(admin.list_topics(timeout=10).topics), 60)
+    print(f"kafka topics {', '.join(stream.topics)}: deleted")
+    query(cfg, f"DROP VIEW IF EXISTS hive.views.{name}")
+    query(cfg, f"DROP TABLE IF EXISTS hive.summaries.{name}_patterns")
+    print(f"hive.views.{name} and hive.summaries.{name}_patterns: dropped")
+    with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+        if stream.slot:
+            # The walsender of a deleted connector lets go of its slot within a moment.
+            wait("replication slot released", lambda: not pg.execute(
+                "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s AND active", (stream.slot,)).fetchone(), 60)
+            pg.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
+                       (stream.slot,))
+        if stream.publication:
+            pg.execute(f'DROP PUBLICATION IF EXISTS "{stream.publication}"')
+        if drop_table:
+            pg.execute(f"DROP TABLE IF EXISTS {stream.source_table}")
+        elif pg.execute("SELECT to_regclass(%s)", (stream.source_table,)).fetchone()[0] is not None:
+            pg.execute(f"ALTER TABLE {stream.source_table} REPLICA IDENTITY DEFAULT")
+    print(f"slot {stream.slot} and publication {stream.publication}: dropped; "
+          f"{stream.source_table}: {'dropped' if drop_table else 'kept'}")
+    for path in stream.files:
+        path.unlink(missing_ok=True)
+    for folder in {p.parent for p in stream.files}:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # the stream's own Pinot folder
+    print("files deleted:", *(str(p) for p in stream.files), sep="\n  ")
