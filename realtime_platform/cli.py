@@ -163,6 +163,8 @@ def cmd_stream(args: argparse.Namespace) -> None:
             stream_commands.add(cfg, args.table, name=args.name, dry_run=args.dry_run)
         elif args.action == "remove":
             stream_commands.remove(cfg, stream_commands.parts(args.stream), drop_table=args.drop_table)
+        elif args.action == "sync":
+            stream_commands.sync(cfg, args.stream)
     except stream_commands.StreamCommandError as error:
         sys.exit(f"platformctl stream {args.action}: {error}")
 
@@ -192,12 +194,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rows", type=int, default=20)
     p.add_argument("--seed", type=int, default=42)
     p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("stream", help="add a stream from its PostgreSQL table, or remove one (docs/adding-a-stream.md)")
+    p = sub.add_parser("stream", help="add a stream from its PostgreSQL table, follow its changes, or remove it (docs/adding-a-stream.md)")
     streams = p.add_subparsers(dest="action", required=True)
     q = streams.add_parser("add", help="write the stream's files from the table, apply them, bootstrap")
     q.add_argument("table", help="schema.table in PostgreSQL (public. when no schema is given)")
     q.add_argument("--name", help="the stream's name (default: the table's)")
     q.add_argument("--dry-run", action="store_true", help="print the files, change nothing")
+    q = streams.add_parser("sync", help="after ALTER TABLE: new columns into the stream's files and services, "
+                                        "existing rows re-sent (incremental snapshot)")
+    q.add_argument("stream")
     q = streams.add_parser("remove", help="take the stream out of every service and delete its files")
     q.add_argument("stream")
     q.add_argument("--drop-table", action="store_true", help="drop the source table too (default: keep it)")

@@ -1,8 +1,11 @@
-"""`platformctl stream add | remove`: a stream's files written from its table, and a stream taken out
-of every service again (docs/adding-a-stream.md).
+"""`platformctl stream add | sync | remove`: a stream's files written from its table, kept in step with
+it, and the stream taken out of every service again (docs/adding-a-stream.md).
 
 add     reads the table from PostgreSQL, writes the stream's six files (stream_files.stream_files),
         applies its postgres/init file (Debezium's access and the publication) and runs bootstrap.
+sync    after ALTER TABLE: new columns into the Pinot schema and table, the view and the init file,
+        segments rolled to the new schema, existing rows re-sent by an incremental snapshot;
+        dropped columns out of the view. A change Pinot cannot follow is refused with what to do.
 remove  stops and deletes the connector with its offsets, the Pinot table and schema, the topics,
         the view and patterns table, the slot and publication (and, if asked, the source table),
         then the files.
@@ -10,8 +13,12 @@ remove  stops and deletes the connector with its offsets, the Pinot table and sc
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +28,7 @@ import requests
 from realtime_platform import postgres_tables, stream_config, stream_files
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.polling import wait
+from realtime_platform.stream_files import SyncPlan
 
 
 class StreamCommandError(RuntimeError):
@@ -177,3 +185,140 @@ def remove(cfg: PlatformSettings, stream: StreamParts, drop_table: bool = False)
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # the stream's own Pinot folder
     print("files deleted:", *(str(p) for p in stream.files), sep="\n  ")
+
+
+# --- stream sync --------------------------------------------------------------------------------------
+NOTIFICATIONS_TOPIC = "__debezium-notifications"  # debezium/shared/postgres.json: notification.sink.topic.name
+
+
+def _identifiers(sql: str) -> set[str]:
+    return set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def sync(cfg: PlatformSettings, name: str, repo: Path = REPO_ROOT, snapshot_timeout_s: float = 1800) -> SyncPlan:
+    """Follows the stream's table after ALTER TABLE: new columns into the Pinot schema and table, the
+    view and the postgres/init file; existing rows get their values by an incremental snapshot."""
+    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", repo / "dags" / "sql" / "views")
+    stream = next((s for s in streams.streams if s.name == name), None)
+    if stream is None or stream.connector is None or stream.source_table is None:
+        raise StreamCommandError(f"no stream {name} with a connector and a source table in the repository")
+    manifest = stream.manifest
+    manifest_columns = _identifiers(manifest.source_filter) if manifest else set()
+    if manifest and manifest.summarize:
+        manifest_columns |= {*manifest.summarize.columns, manifest.summarize.partition_column}
+    with psycopg.connect(cfg.postgres_dsn(), connect_timeout=10) as pg:
+        fetch = _fetch(pg)
+        columns = postgres_tables.columns(fetch, stream.source_table)
+        key = postgres_tables.primary_key(fetch, stream.source_table)
+        ddl = postgres_tables.create_table_sql(fetch, stream.source_table)
+    if key != stream.schema.primaryKeyColumns:
+        raise StreamCommandError(f"the primary key of {stream.source_table} is now ({', '.join(key)}), the stream's "
+                                 f"({', '.join(stream.schema.primaryKeyColumns)}): re-create the stream")
+    schema = json.loads(stream.schema_file.read_text())
+    table = json.loads(stream.table_file.read_text())
+    plan = stream_files.plan_sync(name, schema, table, columns, key, sorted(manifest_columns))
+    if plan.refused:
+        raise StreamCommandError("cannot follow the table:\n  " + "\n  ".join(plan.refused))
+    view = repo / "dags" / "sql" / "views" / f"{name}.sql"
+    generated_view = view.exists() and view.read_text().startswith(stream_files.GENERATED_VIEW)
+    new_view = stream_files.view_sql(name, stream.source_table, columns, key)
+    view_changed = generated_view and view.read_text() != new_view  # e.g. a widened numeric's decimal(p,s)
+    if not plan.changes and not view_changed:
+        print(f"{name}: the stream's files already follow {stream.source_table}")
+        return plan
+    for column in plan.added:
+        print(f"column added: {column.name} {column.type}")
+    for column in plan.dropped:
+        print(f"column dropped: {column} (out of the view; Pinot 0.11 keeps the field, NULL from now on)")
+    if plan.changes:
+        stream.schema_file.write_text(stream_files.dump_schema(stream_files.synced_schema(schema, plan)))
+        _write_json(stream.table_file, stream_files.synced_table(table, plan))
+        print("wrote", stream.schema_file.relative_to(repo), "and", stream.table_file.relative_to(repo))
+    if generated_view:
+        view.write_text(new_view)
+        print(f"wrote {view.relative_to(repo)}")
+    elif plan.changes:
+        print(f"{view.relative_to(repo)} is not generated: add or drop the columns there yourself "
+              f"(expressions: {', '.join(stream_files.carriage(c).view for c in plan.added) or '-'})")
+    for init in (repo / "postgres" / "init").glob("*.sql"):
+        text = init.read_text()
+        if stream_files.GENERATED_INIT in text and f"\\set source_table {stream.source_table}\n" in text:
+            init.write_text(stream_files.capture_sql(stream.source_table, ddl, stream.connector.config["publication.name"]))
+            print(f"wrote {init.relative_to(repo)}")
+
+    bootstrap = subprocess.run(["bash", str(repo / "scripts" / "bootstrap.sh")],
+                               env={**os.environ, **cfg.service_environment()}, check=False)
+    if bootstrap.returncode != 0:
+        raise StreamCommandError("bootstrap refused or failed (above): the files are written, nothing else changed")
+    if plan.added:
+        _roll_segments(cfg, name)
+        _snapshot(cfg, stream.source_table, stream.connector.config["topic.prefix"], snapshot_timeout_s)
+    return plan
+
+
+def _consuming(cfg: PlatformSettings, name: str) -> set[str]:
+    ideal = requests.get(f"{cfg.pinot_controller_url}/tables/{name}/idealstate", timeout=10).json()
+    return {segment for segment, hosts in (ideal.get("REALTIME") or {}).items() if "CONSUMING" in hosts.values()}
+
+
+def _roll_segments(cfg: PlatformSettings, name: str) -> None:
+    """Completed segments get the new columns (with their default) by a reload; consuming ones were
+    built with the old schema, so they are committed and consuming starts again in new ones."""
+    pinot = cfg.pinot_controller_url
+    requests.post(f"{pinot}/segments/{name}/reload", params={"type": "REALTIME"}, timeout=60).raise_for_status()
+    before = _consuming(cfg, name)
+    requests.post(f"{pinot}/tables/{name}/forceCommit", timeout=60).raise_for_status()
+    wait(f"Pinot table {name} consuming in new segments",
+         lambda: (now := _consuming(cfg, name)) and not now & before, 300, 2)
+    print(f"pinot table {name}: completed segments reloaded, consuming again with the new schema")
+
+
+def _snapshot(cfg: PlatformSettings, source_table: str, topic_prefix: str, timeout_s: float) -> None:
+    """Re-sends every row of the table (a Debezium incremental snapshot, asked for in debezium.signal),
+    while changes go on streaming; waits for the connector's notification that it is done. Its read
+    events carry the LSN the stream had reached, later than the row's earlier changes, so Pinot's
+    upsert (comparison column lsn) takes them, and a change made while the snapshot ran wins over it."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": cfg.kafka_bootstrap, "group.id": f"stream-sync-{uuid.uuid4()}",
+                         "enable.auto.commit": False})
+    try:
+        partitions = consumer.list_topics(NOTIFICATIONS_TOPIC, timeout=10).topics[NOTIFICATIONS_TOPIC].partitions
+        start = [TopicPartition(NOTIFICATIONS_TOPIC, p, consumer.get_watermark_offsets(
+            TopicPartition(NOTIFICATIONS_TOPIC, p), timeout=10)[1]) for p in partitions]
+        consumer.assign(start)
+        signal = str(uuid.uuid4())
+        with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+            pg.execute("INSERT INTO debezium.signal (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
+                       (signal, json.dumps({"data-collections": [source_table], "type": "incremental"})))
+        print(f"incremental snapshot of {source_table} asked for (signal {signal})")
+        deadline, started = time.monotonic() + timeout_s, time.monotonic()
+        while time.monotonic() < deadline:
+            message = consumer.poll(1)
+            if message is None or message.error() or message.value() is None:
+                continue
+            note = json.loads(message.value()).get("payload") or {}
+            extra = note.get("additional_data") or {}
+            if note.get("id") != signal or extra.get("connector_name") != topic_prefix:
+                continue
+            if note.get("type") == "TABLE_SCAN_COMPLETED" and extra.get("status") not in ("SUCCEEDED", "EMPTY"):
+                raise StreamCommandError(f"the snapshot of {source_table} ended {extra.get('status')}: see "
+                                         f"`platformctl logs connect`")
+            if note.get("type") == "IN_PROGRESS":
+                print(f"  snapshot: read up to key {extra.get('last_processed_key', '?')} "
+                      f"of {extra.get('maximum_key', '?')}")
+            if note.get("type") == "TABLE_SCAN_COMPLETED":
+                print(f"  snapshot: {extra.get('total_rows_scanned', '?')} rows read")
+            if note.get("type") == "COMPLETED":
+                print(f"incremental snapshot of {source_table}: done in {time.monotonic() - started:.1f}s")
+                with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+                    pg.execute("DELETE FROM debezium.signal WHERE id = %s", (signal,))
+                return
+        raise StreamCommandError(f"no notification that the snapshot of {source_table} finished after "
+                                 f"{timeout_s:.0f}s (topic {NOTIFICATIONS_TOPIC})")
+    finally:
+        consumer.close()

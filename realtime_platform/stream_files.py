@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from realtime_platform.column_types import (
@@ -21,6 +22,13 @@ from realtime_platform.column_types import (
 )
 
 _KEY_TYPES = {"smallint": "INT", "integer": "INT", "bigint": "LONG"}
+
+
+# The upsert's comparison column: the second entry of the event's source.sequence, ["last committed
+# LSN", "LSN"]. For a streamed change and the initial snapshot it is the change's LSN (source.lsn); an
+# incremental snapshot's read event has no source.lsn, but its sequence holds the LSN the stream had
+# reached when the row was read: later than the row's earlier changes, earlier than its later ones.
+LSN_TRANSFORM = "jsonPathLong(jsonPathString(payload, '$.source.sequence', '[null,\"0\"]'), '$[1]', 0)"
 
 
 def carriages(columns: Sequence[PostgresColumn]) -> list[Carriage]:
@@ -65,7 +73,7 @@ def transforms(columns: Sequence[PostgresColumn], key: Sequence[str]) -> list[di
     return out + [
         {"columnName": "op", "transformFunction": "jsonPathString(payload, '$.op', '')"},
         {"columnName": "deleted", "transformFunction": "strcmp(jsonPathString(payload, '$.op', ''), 'd') = 0"},
-        {"columnName": "lsn", "transformFunction": "jsonPathLong(payload, '$.source.lsn', 0)"},
+        {"columnName": "lsn", "transformFunction": LSN_TRANSFORM},
         {"columnName": "ts_ms", "transformFunction": "jsonPathLong(payload, '$.ts_ms', 0)"},
     ]
 
@@ -214,3 +222,81 @@ def stream_files(repo: Path, name: str, source_table: str, columns: Sequence[Pos
         Path("dags/sql/views") / f"{name}.sql": view_sql(name, source_table, columns, key),
         Path("dags/sql/views") / f"{name}.yml": manifest_yml(name, source_table, key),
     }
+
+
+# --- A stream following its table (platformctl stream sync) ------------------------------------------
+GENERATED_VIEW = "-- Current state of "  # the first line view_sql writes
+GENERATED_INIT = "as it was when `platformctl stream add` read it"  # in the header capture_sql writes
+
+
+@dataclass
+class SyncPlan:
+    """What `stream sync` changes in a stream's files after its table changed."""
+
+    added: list[PostgresColumn] = field(default_factory=list)  # new columns: Pinot field, transform, view
+    dropped: list[str] = field(default_factory=list)  # gone from the table: out of the view; Pinot keeps them
+    refused: list[str] = field(default_factory=list)  # what cannot follow, with what to do
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.added or self.dropped)
+
+
+def plan_sync(name: str, schema: dict, table: dict, columns: Sequence[PostgresColumn], key: Sequence[str],
+              manifest_columns: Sequence[str] = ()) -> SyncPlan:
+    """Compares the stream's Pinot schema and table with the table's columns now. A column whose Pinot
+    field would differ from the one it has is refused: Pinot 0.11 cannot change a field's type or
+    default (its schema check refuses it as backward incompatible)."""
+    plan = SyncPlan()
+    fields = {f["name"]: f for kind in ("dimensionFieldSpecs", "metricFieldSpecs", "dateTimeFieldSpecs")
+              for f in schema.get(kind, [])}
+    reads = {}  # Pinot column -> the source column its transform reads
+    for spec in table.get("ingestionConfig", {}).get("transformConfigs", []):
+        match = re.search(r"'\$\.after\.(\w+)'", spec["transformFunction"])
+        if match:
+            reads[spec["columnName"]] = match[1]
+    live = {c.name for c in columns}
+    for column in columns:
+        if column.name in key:
+            continue
+        try:
+            want = carriage(column).pinot_field()
+        except UnsupportedColumn as error:
+            plan.refused.append(f"{error}: drop or change it, or leave it out of the stream by hand")
+            continue
+        have = fields.get(column.name)
+        if have is None:
+            plan.added.append(column)
+        elif {k: have.get(k) for k in ("dataType", "defaultNullValue")} != \
+                {k: want.get(k) for k in ("dataType", "defaultNullValue")}:
+            plan.refused.append(
+                f"column {column.name} ({column.type}{'' if column.nullable else ', NOT NULL'}) now needs Pinot "
+                f"{want['dataType']} (NULL as {want.get('defaultNullValue', 'none')}), but the table has "
+                f"{have['dataType']} (NULL as {have.get('defaultNullValue', 'none')}): Pinot 0.11 cannot change "
+                f"a column's type or default; re-create the stream (platformctl stream remove {name}, then add)")
+    for pinot_column, source_column in reads.items():
+        if source_column not in live:
+            if source_column in key or source_column in manifest_columns:
+                plan.refused.append(f"column {source_column} was dropped from the table, but the stream's key "
+                                    f"or manifest (summarize, source_filter) names it: change those first")
+            else:
+                plan.dropped.append(pinot_column)
+    return plan
+
+
+def synced_schema(schema: dict, plan: SyncPlan) -> dict:
+    out = json.loads(json.dumps(schema))
+    dimensions = out.setdefault("dimensionFieldSpecs", [])
+    platform = [i for i, f in enumerate(dimensions) if f["name"] in ("op", "deleted", "lsn")]
+    at = platform[0] if platform else len(dimensions)  # before the platform's own columns
+    dimensions[at:at] = [carriage(c).pinot_field() for c in plan.added]
+    return out
+
+
+def synced_table(table: dict, plan: SyncPlan) -> dict:
+    out = json.loads(json.dumps(table))
+    transforms_ = out["ingestionConfig"]["transformConfigs"]
+    platform = [i for i, t in enumerate(transforms_) if t["columnName"] in ("op", "deleted", "lsn", "ts_ms")]
+    at = platform[0] if platform else len(transforms_)
+    transforms_[at:at] = [{"columnName": c.name, "transformFunction": carriage(c).transform} for c in plan.added]
+    return out

@@ -55,7 +55,8 @@ def sample_events(columns: Sequence[PostgresColumn], lsn: int = 1_000_000) -> di
 
     def event(op: str, before: dict | None, after: dict | None, offset: int) -> dict:
         return {"payload": {"before": before, "after": after, "op": op,
-                            "source": {"lsn": lsn + offset, "ts_ms": 1704110400000},
+                            "source": {"lsn": lsn + offset, "sequence": json.dumps([None, str(lsn + offset)]),
+                                       "ts_ms": 1704110400000},
                             "ts_ms": 1704110400000 + offset}}
 
     return {"insert": event("c", None, row, 0), "insert with NULLs": event("c", None, with_nulls, 1),

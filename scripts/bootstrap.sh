@@ -277,14 +277,19 @@ apply_views() {
       log "view $(basename "$f" .sql): templated, built by the create_views DAG"
       continue
     fi
-    local sql attempt deadline=$((SECONDS + WAIT_SECONDS))
+    local sql attempt deadline=$((SECONDS + WAIT_SECONDS)) column_deadline=$((SECONDS + 30))
     sql=$(sed -e 's/;[[:space:]]*$//' "$f")
     for ((attempt = 1; ; attempt++)); do
       trino_try "$sql" "view $(basename "$f")" && break
-      # Trino's pinot catalog caches Pinot's table list (pinot.metadata-expiry): a table created
-      # a moment ago appears within that time.
+      # Trino's pinot catalog caches Pinot's tables and their columns (pinot.metadata-expiry, 15s): a
+      # table created or a column added a moment ago appears within that time.
       if [[ "$TRINO_ERROR" == *"Table 'pinot."*"does not exist"* ]] && ((SECONDS < deadline)); then
         log "view $(basename "$f" .sql): Trino does not see the new Pinot table yet (attempt $attempt), retrying"
+        sleep 5
+        continue
+      fi
+      if [[ "$TRINO_ERROR" == *"Column '"*"' cannot be resolved"* ]] && ((SECONDS < column_deadline)); then
+        log "view $(basename "$f" .sql): $TRINO_ERROR; Trino may not see a new Pinot column yet (attempt $attempt), retrying"
         sleep 5
         continue
       fi

@@ -22,3 +22,13 @@ CREATE TABLE IF NOT EXISTS debezium.heartbeat (
 );
 SELECT format('GRANT USAGE ON SCHEMA debezium TO %I', :'debezium_user') \gexec
 SELECT format('GRANT SELECT, INSERT, UPDATE ON debezium.heartbeat TO %I', :'debezium_user') \gexec
+
+-- Signals to the connectors (their signal.data.collection): `platformctl stream sync` asks here for
+-- an incremental snapshot of a table, and the connector writes its snapshot windows here too. It is
+-- in every stream's publication; each connector acts only on snapshots of its own tables.
+CREATE TABLE IF NOT EXISTS debezium.signal (
+    id   VARCHAR(64) PRIMARY KEY,
+    type VARCHAR(32) NOT NULL,
+    data VARCHAR(2048)
+);
+SELECT format('GRANT SELECT, INSERT, DELETE ON debezium.signal TO %I', :'debezium_user') \gexec

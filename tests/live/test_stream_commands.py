@@ -9,7 +9,9 @@ view, value for value, by data_quality's content reconciliation over every colum
 
 from __future__ import annotations
 
+import random
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -168,3 +170,127 @@ def test_a_stream_added_by_the_command_alone_carries_every_value_and_removes_cle
     assert removed.returncode == 0, removed.stdout + removed.stderr
     drop_source(cfg)
     snapshot_changes(before, stack_snapshot(cfg, files), NAME)
+
+
+SYNCED, SYNCED_TABLE = "tickets", "public.tickets"
+BEFORE_ROWS = 5000
+
+
+class SteadyWriter(threading.Thread):
+    """Inserts a row and updates another, about 40 times a second, until stopped; once `altered` is
+    set, it writes the new column `note` too."""
+
+    def __init__(self, cfg):
+        super().__init__(daemon=True)
+        self.cfg, self.stop, self.altered, self.writes, self.error = cfg, threading.Event(), threading.Event(), 0, None
+
+    def run(self):
+        try:
+            with psycopg.connect(self.cfg.postgres_dsn(), autocommit=True) as pg:
+                while not self.stop.is_set():
+                    pg.execute(f"INSERT INTO {SYNCED_TABLE} (status, amount) VALUES ('new', 1.50)")
+                    key = random.randint(1, BEFORE_ROWS)
+                    if self.altered.is_set():
+                        pg.execute(f"UPDATE {SYNCED_TABLE} SET status = 'touched', note = 'written ' || now() "
+                                   f"WHERE id = %s", (key,))
+                    else:
+                        pg.execute(f"UPDATE {SYNCED_TABLE} SET status = 'touched' WHERE id = %s", (key,))
+                    self.writes += 2
+                    time.sleep(0.05)
+        except Exception as error:  # noqa: BLE001 -- reported by the test
+            self.error = error
+
+
+def reconcile(cfg, name: str, table: str, key: str):
+    check = ViewCheck(name, table, f"hive.views.{name}", (key,))
+    with psycopg.connect(cfg.postgres_dsn()) as pg:
+        sides = sql_sides(fetch_source=lambda sql, params: pg.execute(sql, params or None).fetchall(),
+                          fetch_target=lambda sql, params: query(cfg, sql))
+        [result] = run_checks("2026-12-05", *sides, checks=[check], attempts=1)
+    return result
+
+
+def wait_equal(cfg, name: str, table: str, key: str, timeout_s: float = 180):
+    def attempt():
+        try:
+            return reconcile(cfg, name, table, key)
+        except Exception as error:  # noqa: BLE001 -- CDC may still be catching up
+            print("not yet:", str(error)[:200])
+            return None
+    return wait(f"{name} equal to {table}, every value", attempt, timeout_s, 5)
+
+
+@pytest.fixture
+def tickets(bootstrapped):
+    cfg = bootstrapped
+
+    def clean():
+        if (REPO_ROOT / "debezium" / f"{SYNCED}.json").exists():
+            stream_commands.remove(cfg, stream_commands.parts(SYNCED), drop_table=True)
+        with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+            pg.execute(f"DROP TABLE IF EXISTS {SYNCED_TABLE}")
+
+    clean()
+    with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+        pg.execute(f"CREATE TABLE {SYNCED_TABLE} (id BIGSERIAL PRIMARY KEY, status TEXT NOT NULL, "
+                   f"amount NUMERIC(10, 2) NOT NULL, opened_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        pg.execute(f"INSERT INTO {SYNCED_TABLE} (status, amount) SELECT 'open', g / 100.0 "
+                   f"FROM generate_series(1, {BEFORE_ROWS}) AS g")
+    added = ctl("add", SYNCED_TABLE)
+    assert added.returncode == 0, added.stdout[-2000:] + added.stderr[-2000:]
+    wait_equal(cfg, SYNCED, SYNCED_TABLE, "id")
+    yield cfg
+    clean()
+
+
+def test_sync_follows_add_and_drop_column_under_steady_writes(tickets):
+    cfg = tickets
+    writer = SteadyWriter(cfg)
+    writer.start()
+    try:
+        time.sleep(3)
+        with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+            pg.execute(f"ALTER TABLE {SYNCED_TABLE} ADD COLUMN priority INTEGER NOT NULL DEFAULT 3, "
+                       f"ADD COLUMN note TEXT")
+            writer.altered.set()
+            # Old rows changed right after the ALTER, before the stream follows: the snapshot must mend them.
+            pg.execute(f"UPDATE {SYNCED_TABLE} SET priority = 1, note = 'early' WHERE id %% 10 = 0 AND id <= %s",
+                       (BEFORE_ROWS,))
+        started = time.monotonic()
+        synced = ctl("sync", SYNCED)
+        took = time.monotonic() - started
+        print(synced.stdout[-4000:], synced.stderr[-2000:], sep="\n")
+        assert synced.returncode == 0, synced.stdout[-4000:] + synced.stderr[-2000:]
+        assert "column added: priority integer" in synced.stdout and "column added: note text" in synced.stdout
+        assert "incremental snapshot of public.tickets: done" in synced.stdout
+        time.sleep(5)  # writes go on after the sync, into the new columns
+    finally:
+        writer.stop.set()
+        writer.join(30)
+    assert writer.error is None, writer.error
+    print(f"stream sync under {writer.writes} writes: {took:.0f}s")
+
+    result = wait_equal(cfg, SYNCED, SYNCED_TABLE, "id")
+    with psycopg.connect(cfg.postgres_dsn()) as pg:
+        rows = pg.execute(f"SELECT count(*), count(*) FILTER (WHERE id <= {BEFORE_ROWS}) FROM {SYNCED_TABLE}").fetchone()
+    view_old = query(cfg, f"SELECT count(*), count(*) FILTER (WHERE priority = 1), "
+                          f"count(*) FILTER (WHERE priority = 3) FROM hive.views.{SYNCED} WHERE id <= {BEFORE_ROWS}")[0]
+    print(f"rows before {BEFORE_ROWS}, after {rows[0]}; old rows in the view {view_old[0]} "
+          f"(priority 1: {view_old[1]}, 3: {view_old[2]}); {result.describe()}")
+    assert rows[0] > BEFORE_ROWS and result.source_rows == result.target_rows == rows[0]
+    assert result.ok and result.differing == result.missing == result.extra == result.duplicate_target == 0
+    assert {"priority", "note"} <= set(result.columns), result.columns
+    assert view_old == (BEFORE_ROWS, BEFORE_ROWS // 10, BEFORE_ROWS - BEFORE_ROWS // 10)
+
+    with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+        pg.execute(f"ALTER TABLE {SYNCED_TABLE} DROP COLUMN note")
+        pg.execute(f"UPDATE {SYNCED_TABLE} SET status = 'after drop' WHERE id <= 10")
+    dropped = ctl("sync", SYNCED)
+    print(dropped.stdout[-2000:])
+    assert dropped.returncode == 0, dropped.stdout[-3000:] + dropped.stderr[-2000:]
+    assert "column dropped: note" in dropped.stdout
+    columns = [c for (c,) in query(cfg, f"SELECT column_name FROM hive.information_schema.columns "
+                                        f"WHERE table_schema = 'views' AND table_name = '{SYNCED}'")]
+    assert "note" not in columns and "priority" in columns, columns
+    result = wait_equal(cfg, SYNCED, SYNCED_TABLE, "id")
+    assert result.ok and "note" not in result.columns

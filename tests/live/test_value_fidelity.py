@@ -191,13 +191,14 @@ def corrupt_label(cfg, key: int, label: str) -> None:
             if message.error() or message.value() is None:
                 continue
             event = json.loads(message.value())["payload"]
-            max_lsn = max(max_lsn, event["source"]["lsn"])
+            max_lsn = max(max_lsn, int(json.loads(event["source"]["sequence"])[1]))
             if message.key() == str(key).encode():
                 last = event
     consumer.close()
     assert last and last["after"], f"no change event of key {key} on the topic"
     last["after"]["label"] = label
-    last["source"]["lsn"] = max_lsn + 1
+    last["source"]["lsn"] = max_lsn + 1  # the upsert compares the sequence's LSN (stream_files.LSN_TRANSFORM)
+    last["source"]["sequence"] = json.dumps([None, str(max_lsn + 1)])
     # librdkafka's murmur2 partitioner is the Java client's default: the key's partition, as Connect's.
     producer = Producer({"bootstrap.servers": cfg.kafka_bootstrap, "partitioner": "murmur2_random"})
     producer.produce(STREAM.name, key=str(key).encode(), value=json.dumps({"payload": last}).encode())

@@ -188,3 +188,42 @@ def test_a_table_without_a_key_or_with_a_type_it_cannot_carry_is_refused(tmp_pat
     with pytest.raises(UnsupportedColumn, match=r"(?s)column 'tags'.*text\[\].*column 'span'.*interval"):
         stream_files(tmp_path, "t", "public.t", [PostgresColumn("id", "bigint", False), PostgresColumn("tags", "text[]"),
                                                   PostgresColumn("span", "interval")], ["id"], "")
+
+
+def orders_files():
+    folder = REPO / "pinot" / "tables" / "002-orders"
+    return json.loads((folder / "orders_schema.json").read_text()), json.loads((folder / "orders_table.json").read_text())
+
+
+def test_sync_plans_an_added_column_into_schema_table_and_view():
+    from realtime_platform.stream_files import plan_sync, synced_schema, synced_table
+
+    schema, table = orders_files()
+    columns = [*ORDERS_COLUMNS, PostgresColumn("priority", "integer", False), PostgresColumn("note", "text")]
+    plan = plan_sync("orders", schema, table, columns, ["order_id"])
+    assert [c.name for c in plan.added] == ["priority", "note"] and not plan.dropped and not plan.refused
+    fields = [f["name"] for f in synced_schema(schema, plan)["dimensionFieldSpecs"]]
+    assert fields[-5:] == ["priority", "note", "op", "deleted", "lsn"]
+    transforms = {t["columnName"]: t["transformFunction"] for t in synced_table(table, plan)["ingestionConfig"]
+                  ["transformConfigs"]}
+    assert transforms["note"] == "jsonPath(payload, '$.after.note')"
+    assert plan_sync("orders", synced_schema(schema, plan), synced_table(table, plan), columns, ["order_id"]).changes \
+        is False
+
+
+def test_sync_leaves_a_dropped_column_in_pinot_and_refuses_what_pinot_cannot_change():
+    from realtime_platform.stream_files import plan_sync
+
+    schema, table = orders_files()
+    without_channel = [c for c in ORDERS_COLUMNS if c.name != "channel"]
+    plan = plan_sync("orders", schema, table, without_channel, ["order_id"])
+    assert plan.dropped == ["channel"] and not plan.refused
+    assert plan_sync("orders", schema, table, without_channel, ["order_id"], ["channel"]).refused == [
+        "column channel was dropped from the table, but the stream's key or manifest (summarize, source_filter) "
+        "names it: change those first"]
+    widened = [PostgresColumn(c.name, "numeric(14,2)", False) if c.name == "amount" else c for c in ORDERS_COLUMNS]
+    assert not plan_sync("orders", schema, table, widened, ["order_id"]).changes  # still STRING: the view only
+    retyped = [PostgresColumn(c.name, "bigint", False) if c.name == "status" else c for c in ORDERS_COLUMNS]
+    [refused] = plan_sync("orders", schema, table, retyped, ["order_id"]).refused
+    assert refused.startswith("column status (bigint, NOT NULL) now needs Pinot LONG"), refused
+    assert "re-create the stream" in refused
