@@ -457,8 +457,12 @@ def source_fit(stream: Stream, columns: list[PostgresColumn]) -> list[str]:
                                and reads[0] == _TYPED_READERS.get(want.pinot_type))
         if pinot_type != want.pinot_type or not reads or reads[1] != column.name or not (
                 transform.strip() == want.transform or typed_without_nulls):
-            why = " (a typed jsonPath… turns NULL into its default)" if (
-                column.nullable and reads and reads[0] != "jsonPath" and pinot_type == want.pinot_type) else ""
+            why = ""
+            if reads and reads[1] == column.name and pinot_type == want.pinot_type:
+                if reads[0] == _TYPED_READERS.get(want.pinot_type):
+                    why = " (a typed jsonPath… turns NULL into its default)"
+                elif reads[0] != "jsonPath":
+                    why = f" ({reads[0]} cannot read what Debezium sends: {want.debezium})"
             out.append(f"column {column.name}: {have} does not fit PostgreSQL {column.type}{why}: "
                        f"expected {want.pinot_type} with {want.transform}")
         elif pinot_type == "STRING" and int(getattr(fields[column.name], "maxLength", 512)) < STRING_MAX_LENGTH:

@@ -22,6 +22,7 @@ from realtime_platform import stream_commands
 from realtime_platform.airflow.quality import ViewCheck, run_checks, sql_sides
 from realtime_platform.config import REPO_ROOT
 from realtime_platform.trino_client import query
+from tests.live.conftest import run_bootstrap
 from tests.live.fixture_streams import snapshot_changes, stack_snapshot
 from tests.live.polling import wait
 
@@ -73,7 +74,7 @@ CHANGES = [
 
 
 def ctl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CTL, *args], capture_output=True, text=True, timeout=900, cwd=REPO_ROOT)
+    return subprocess.run([*CTL, *args], capture_output=True, text=True, timeout=900, cwd=REPO_ROOT, check=False)
 
 
 def drop_source(cfg) -> None:
@@ -164,6 +165,22 @@ def test_a_stream_added_by_the_command_alone_carries_every_value_and_removes_cle
     print(f"stream add to every value equal: {time.monotonic() - started:.0f}s; {result.describe()}")
     assert result.ok and result.differing == 0 and result.missing == result.extra == 0, result.describe()
     assert len(result.columns) == 17, result.columns  # every column but the key, compared value by value
+
+    # A hand-written mistake in the generated files is refused by bootstrap's check against the table.
+    table_file = next(REPO_ROOT.glob(f"pinot/tables/*-{NAME}/{NAME}_table.json"))
+    written = table_file.read_text()
+    table_file.write_text(written.replace("jsonPath(payload, '$.after.refunded_at')",
+                                          "jsonPathLong(payload, '$.after.refunded_at', 0)"))
+    try:
+        refused = run_bootstrap(cfg)
+    finally:
+        table_file.write_text(written)
+    print("bootstrap's refusal:", refused.stderr, sep="\n")
+    assert refused.returncode == 2 and "nothing was posted" in refused.stderr, refused.stdout + refused.stderr
+    assert (f"{table_file}: column refunded_at: Pinot STRING with jsonPathLong(payload, '$.after.refunded_at', 0) "
+            f"does not fit PostgreSQL timestamp with time zone (jsonPathLong cannot read what Debezium sends: "
+            f"ISO-8601 text in UTC): "
+            f"expected STRING with jsonPath(payload, '$.after.refunded_at')") in refused.stderr, refused.stderr
 
     removed = ctl("remove", NAME, "--drop-table")
     print(removed.stdout)
