@@ -194,7 +194,7 @@ BEFORE_ROWS = 5000
 
 
 class SteadyWriter(threading.Thread):
-    """Inserts a row and updates another, about 40 times a second, until stopped; once `altered` is
+    """Inserts a row and updates another, about 20 times a second, until stopped; once `altered` is
     set, it writes the new column `note` too."""
 
     def __init__(self, cfg):
