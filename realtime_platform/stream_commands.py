@@ -196,7 +196,7 @@ def _identifiers(sql: str) -> set[str]:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    path.write_text(stream_files.dump_json(data) + "\n")
 
 
 def sync(cfg: PlatformSettings, name: str, repo: Path = REPO_ROOT, snapshot_timeout_s: float = 1800) -> SyncPlan:

@@ -101,6 +101,21 @@ def dump_schema(schema: dict) -> str:
     return "\n".join(lines) + "\n}\n"
 
 
+def dump_json(value, indent: int = 0, width: int = 110, prefix: int = 0) -> str:
+    """JSON as people write it: an object or list on one line when it fits, else one entry per line
+    (a table config's transforms then read one column per line). `prefix`: the line's text before
+    the value (its key)."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, dict | list) or not value or indent + prefix + len(flat) <= width:
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(k)}: {dump_json(v, indent + 2, width, len(json.dumps(k)) + 2)}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    return "[\n" + ",\n".join(pad + dump_json(v, indent + 2, width) for v in value) + "\n" + " " * indent + "]"
+
+
 # --- Every file of a new stream (platformctl stream add) ---------------------------------------------
 PARTITIONS = 4  # the shared connector's topic.creation.default.partitions
 
@@ -218,7 +233,7 @@ def stream_files(repo: Path, name: str, source_table: str, columns: Sequence[Pos
         Path("debezium") / f"{name}.json": json.dumps(connector_file, indent=2) + "\n",
         Path("pinot/tables") / f"{tables:03d}-{name}" / f"{name}_schema.json": dump_schema(schema),
         Path("pinot/tables") / f"{tables:03d}-{name}" / f"{name}_table.json":
-            json.dumps(table_config(name, key, columns), indent=2) + "\n",
+            dump_json(table_config(name, key, columns)) + "\n",
         Path("dags/sql/views") / f"{name}.sql": view_sql(name, source_table, columns, key),
         Path("dags/sql/views") / f"{name}.yml": manifest_yml(name, source_table, key),
     }

@@ -227,3 +227,16 @@ def test_sync_leaves_a_dropped_column_in_pinot_and_refuses_what_pinot_cannot_cha
     [refused] = plan_sync("orders", schema, table, retyped, ["order_id"]).refused
     assert refused.startswith("column status (bigint, NOT NULL) now needs Pinot LONG"), refused
     assert "re-create the stream" in refused
+
+
+def test_generated_json_reads_one_entry_per_line_and_parses_back():
+    from realtime_platform.stream_files import dump_json, table_config
+
+    config = table_config("orders", ["order_id"], ORDERS_COLUMNS)
+    text = dump_json(config)
+    assert json.loads(text) == config
+    lines = text.splitlines()
+    transforms = [line for line in lines if '"columnName": ' in line]
+    assert len(transforms) >= 8, "short transforms sit on one line each"
+    long = [line for line in lines if len(line) > 110]
+    assert all("{" not in line and "[" not in line.split(": ", 1)[0] for line in long), long  # one long value
