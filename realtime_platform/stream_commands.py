@@ -66,6 +66,9 @@ def generate(cfg: PlatformSettings, source_table: str, name: str, repo: Path = R
 def add(cfg: PlatformSettings, source_table: str, name: str | None = None, dry_run: bool = False) -> list[Path]:
     source_table = qualified(source_table)
     name = name or source_table.split(".", 1)[1]
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise StreamCommandError(f"{name!r} cannot name a stream (its view, Pinot table, topic and connector): "
+                                 f"pass --name with lower-case letters, digits and _")
     files = generate(cfg, source_table, name)
     if dry_run:
         for path, text in files.items():
