@@ -12,6 +12,7 @@ import requests
 from confluent_kafka import Consumer
 
 from realtime_platform.config import REPO_ROOT
+from realtime_platform.stream_config import load_connector
 
 pytestmark = pytest.mark.live
 
@@ -29,7 +30,7 @@ def probe_table(bootstrapped):
         conn.execute(f"INSERT INTO {table} SELECT g, repeat('x', 200) FROM generate_series(1, {ROWS}) g")
         conn.execute(f"GRANT SELECT ON {table} TO {cfg.debezium_user}")
         conn.execute(f"CREATE PUBLICATION dbz_{suffix} FOR TABLE {table}")
-    config = json.loads((REPO_ROOT / "debezium" / "person.json").read_text())["config"]
+    config = dict(load_connector(REPO_ROOT / "debezium" / "person.json").config)  # over the shared keys
     config.update({"table.include.list": f"public\\.{table}", "message.key.columns": f"public.{table}:id",
                    "slot.name": f"debezium_{suffix}", "publication.name": f"dbz_{suffix}",
                    "topic.prefix": f"probe_{suffix}", "snapshot.fetch.size": "2000"})
