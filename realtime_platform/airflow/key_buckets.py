@@ -8,9 +8,9 @@ buckets that differ are fetched key by key and compared exactly, a bounded numbe
 `max_keys_per_fetch`, not the tables; a few rows written while a connector was paused touch a
 few neighbouring buckets, which push down to Pinot and PostgreSQL as key ranges.
 
-Row contents are compared the same way: with `content` columns, each side also sums, per bucket, two
-32-bit parts of the MD5 of each row's canonical text (realtime_platform/column_types.py gives both
-engines' SQL for it). A bucket whose keys agree but whose contents do not is fetched as keys with
+Row contents are compared the same way: with `content` columns, each side also sums, per bucket, a
+64-bit digest of each row's canonical text, the start of its MD5 (realtime_platform/column_types.py
+gives both engines' SQL for it). A bucket whose keys agree but whose contents do not is fetched as keys with
 their row digests; for a few of the keys that differ, the columns' canonical texts are then read
 from both sides to name the column and both values.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
-from realtime_platform.column_types import digest_parts, row_digest
+from realtime_platform.column_types import digest_sums, digest_total, row_digest
 
 PRIME = 2147483647  # 2^31 - 1
 MULTIPLIER = 1103515245  # < 2^31: hash * MULTIPLIER + next < 2^62
@@ -42,9 +42,9 @@ REFINE_ABOVE = 4 * KEYS_PER_BUCKET
 
 T, U = TypeVar("T"), TypeVar("U")
 Key = tuple
-# Per bucket: (rows, sum of key hash 1, sum of key hash 2[, sum of row digest part 1, part 2])
+# Per bucket: (rows, sum of key hash 1, sum of key hash 2[, sum of row digests])
 Aggregate = tuple[int, ...]
-# Per row of a drill-down: its key and the two parts of its row digest (empty without content)
+# Per row of a drill-down: its key and its row digest (empty without content)
 Row = tuple[Key, tuple[int, ...]]
 
 
@@ -157,28 +157,21 @@ class SqlSide:
         first = self.key_columns[0]
         return [f"{first} >= {start}" if start is not None else "", f"{first} < {end}" if end is not None else ""]
 
-    def _digested(self, *conditions: str) -> str:
-        """The relation's key columns, and `d`, the hex digest of the row's content."""
-        keys = ", ".join(self.key_columns)
-        digest = row_digest([(text, free) for _, text, free in self.content], self.engine)
-        return f"(SELECT {keys}, {digest} AS d FROM {self.relation}{self._where(*conditions)}) AS r"
+    def _digest(self) -> list[str]:
+        """The row digest's SQL, as a one-item list; empty without content."""
+        return [row_digest([(text, free) for _, text, free in self.content], self.engine)] if self.content else []
 
     def aggregates_sql(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> str:
         h1, h2 = hash_sql(self.key_columns)
-        keyed = f"SELECT {buckets.sql(self.key_columns[0])} AS bucket, {h1} AS h1, {h2} AS h2"
-        if not self.content:
-            return (f"SELECT bucket, count(*), sum(h1), sum(h2) FROM ({keyed} "
-                    f"FROM {self.relation}{self._where(*self._in_range(start, end))}) AS keyed GROUP BY bucket")
-        c1, c2 = digest_parts("d", self.engine)
-        return (f"SELECT bucket, count(*), sum(h1), sum(h2), sum(c1), sum(c2) FROM ({keyed}, {c1} AS c1, "
-                f"{c2} AS c2 FROM {self._digested(*self._in_range(start, end))}) AS keyed GROUP BY bucket")
+        columns = [f"{buckets.sql(self.key_columns[0])} AS bucket", f"{h1} AS h1", f"{h2} AS h2",
+                   *(f"{digest} AS d" for digest in self._digest())]
+        sums = ["count(*)", "sum(h1)", "sum(h2)", *(digest_sums("d", self.engine) if self.content else [])]
+        return (f"SELECT bucket, {', '.join(sums)} FROM (SELECT {', '.join(columns)} FROM {self.relation}"
+                f"{self._where(*self._in_range(start, end))}) AS keyed GROUP BY bucket")
 
     def rows_sql(self, start: int, end: int) -> str:
-        keys = ", ".join(self.key_columns)
-        if not self.content:
-            return f"SELECT {keys} FROM {self.relation}{self._where(*self._in_range(start, end))}"
-        c1, c2 = digest_parts("d", self.engine)
-        return f"SELECT {keys}, {c1}, {c2} FROM {self._digested(*self._in_range(start, end))}"
+        columns = ", ".join([*self.key_columns, *self._digest()])
+        return f"SELECT {columns} FROM {self.relation}{self._where(*self._in_range(start, end))}"
 
     def values_sql(self, keys: Sequence[Key]) -> str:
         texts = ", ".join(text for _, text, _ in self.content)
@@ -192,7 +185,9 @@ class SqlSide:
 
     def aggregates(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> dict[int, Aggregate]:
         rows = self._run(self.aggregates_sql(buckets, start, end))
-        return {int(row[0]): tuple(int(v) for v in row[1:]) for row in rows}
+        if not self.content:
+            return {int(row[0]): tuple(int(v) for v in row[1:]) for row in rows}
+        return {int(row[0]): (*(int(v) for v in row[1:4]), digest_total([int(v) for v in row[4:]])) for row in rows}
 
     def rows(self, start: int, end: int) -> list[Row]:
         width = len(self.key_columns)

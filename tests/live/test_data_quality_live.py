@@ -1,5 +1,5 @@
 """data_quality's bucket comparison on the real engines: PostgreSQL and Trino compute the same key
-hashes as Python, and rows held back by a paused connector are found by fetching only the few
+hashes, row digests and digest sums as Python, and rows held back by a paused connector are found by fetching only the few
 buckets they fall in; after the connector resumes, the views reconcile again."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 
 from realtime_platform.airflow import quality
 from realtime_platform.airflow.key_buckets import REFINE_ABOVE, hash_sql, key_hash
+from realtime_platform.column_types import digest_sums, digest_total, row_digest, row_digest_value
 from realtime_platform.trino_client import connect
 from tests.live.connectors import paused
 
@@ -44,6 +45,24 @@ def test_both_engines_hash_keys_as_python_does(bootstrapped):
     expected = [key_hash(k) for k in KEYS]
     assert [tuple(int(v) for v in r) for r in fetch_postgres(sql, {})] == expected
     assert [tuple(int(v) for v in r) for r in fetch_trino(sql, {})] == expected
+    pg.close()
+
+
+TEXTS = [("abc", None), ("é|x", "1"), (None, None), ("", "-"), ("ü" * 40, "3:abc")]
+
+
+def test_both_engines_digest_rows_and_sum_them_as_python_does(bootstrapped):
+    """The row digest of free texts (UTF-8 length prefixes, NULL as '-'), and its exact sum per engine."""
+    pg, fetch_postgres, fetch_trino = sides(bootstrapped)
+    literal = {"postgres": lambda v: "NULL::text" if v is None else f"'{v}'::text",
+               "trino": lambda v: "CAST(NULL AS varchar)" if v is None else f"'{v}'"}
+    expected = [row_digest_value(list(texts)) for texts in TEXTS]
+    for engine, fetch in (("postgres", fetch_postgres), ("trino", fetch_trino)):
+        rows = " UNION ALL ".join(f"SELECT {row_digest([(literal[engine](v), True) for v in texts], engine)}"
+                                  for texts in TEXTS)
+        assert sorted(int(r[0]) for r in fetch(rows, {})) == sorted(expected), engine  # UNION ALL keeps no order
+        [sums] = fetch(f"SELECT {', '.join(digest_sums('d', engine))} FROM ({rows}) AS t(d)", {})
+        assert digest_total([int(v) for v in sums]) == sum(expected), engine
     pg.close()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from realtime_platform.airflow.key_buckets import Aggregate, Buckets, Key, Row, key_hash
-from realtime_platform.column_types import row_digest_parts
+from realtime_platform.column_types import row_digest_value
 
 
 class MemorySide:
@@ -19,7 +19,7 @@ class MemorySide:
         self.fetched: list[tuple[int, int]] = []  # key ranges asked for
 
     def _digest(self, i: int) -> tuple[int, ...]:
-        return () if self.contents is None else row_digest_parts(list(self.contents[i].values()))
+        return () if self.contents is None else (row_digest_value(list(self.contents[i].values())),)
 
     def bounds(self) -> tuple[int | None, int | None, int]:
         firsts = [k[0] for k in self.keys]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from realtime_platform.column_types import (CONNECTOR_SETTINGS, STRING_MAX_LENGTH, STRING_NULL, PostgresColumn,
-                                            UnsupportedColumn, carriage, row_digest_parts)
+                                            UnsupportedColumn, carriage, row_digest_value)
 from realtime_platform.config import REPO_ROOT
 from realtime_platform.stream_config import load_connector
 from realtime_platform.stream_files import dump_schema, pinot_schema, transforms, view_sql
@@ -88,7 +88,8 @@ def test_the_reference_stream_is_what_the_mapping_generates():
 
 
 def test_the_python_row_digest_is_the_sql_one():
-    """md5('3:abc|-') = 'f0e8...'; the SQL takes the same two 8-digit slices."""
+    """The SQL takes the first 8 bytes of md5('3:abc|-') as a signed bigint; the prefix counts UTF-8 bytes."""
     import hashlib
-    digest = hashlib.md5(b"3:abc|-").hexdigest()  # noqa: S324
-    assert row_digest_parts(["abc", None]) == (int(digest[:8], 16), int(digest[8:16], 16))
+    digest = hashlib.md5(b"3:abc|-").digest()  # noqa: S324
+    assert row_digest_value(["abc", None]) == int.from_bytes(digest[:8], "big", signed=True)
+    assert row_digest_value(["é"]) == int.from_bytes(hashlib.md5("2:é".encode()).digest()[:8], "big", signed=True)  # noqa: S324
