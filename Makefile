@@ -13,13 +13,14 @@ ifdef TOPOLOGY
 export TOPOLOGY
 endif
 
-.PHONY: help install up bootstrap demo test test-default test-scaled test-unit down status logs clean
+.PHONY: help install up bootstrap demo test test-default test-scaled test-unit down status logs reset clean
 
 help:
 	@echo "make demo    platform up, bootstrap, demo rows through to Trino (the main job)"
 	@echo "make test    the whole test suite: unit + live end-to-end, then the scaled topology's"
 	@echo "             (test-default, test-scaled; each starts its stack if needed)"
-	@echo "make up | down | status | logs [SERVICE=name] | bootstrap | install | clean"
+	@echo "make up | down | status | logs [SERVICE=name] | bootstrap | install | reset | clean"
+	@echo "             reset: fresh data, downloads kept; backup/restore: docs/operations.md"
 
 # The Python environment, rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -80,6 +81,11 @@ status: $(STAMP)
 
 logs: $(STAMP)
 	$(CTL) logs $(SERVICE)
+
+# Stops the stack and wipes every service's data and logs; keeps downloads, .env and secrets, so
+# the next `make up` starts a fresh platform without downloading again (docs/operations.md).
+reset: $(STAMP)
+	$(CTL) reset
 
 # Removes the local state (data, logs, downloads unpacked from ~/.m2); keeps .env and the venv.
 clean: down

@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from realtime_platform.config import REPO_ROOT, settings
 from realtime_platform.local.secrets import ensure_env_file
@@ -169,6 +170,33 @@ def cmd_stream(args: argparse.Namespace) -> None:
         sys.exit(f"platformctl stream {args.action}: {error}")
 
 
+def cmd_reset(_: argparse.Namespace) -> None:
+    from realtime_platform.local.stack import down
+    from realtime_platform.local.state_backup import reset
+
+    cfg = _cfg()
+    down(cfg)
+    reset(cfg)
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from realtime_platform.local import state_backup
+
+    try:
+        state_backup.backup(_cfg(), args.folder)
+    except state_backup.StateError as error:
+        sys.exit(f"platformctl backup: {error}")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from realtime_platform.local import state_backup
+
+    try:
+        state_backup.restore(_cfg(), args.folder, replace=args.replace)
+    except state_backup.StateError as error:
+        sys.exit(f"platformctl restore: {error}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="platformctl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -194,6 +222,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rows", type=int, default=20)
     p.add_argument("--seed", type=int, default=42)
     p.set_defaults(func=cmd_demo)
+    sub.add_parser("reset", help="stop the stack and wipe every service's data (downloads and secrets kept)"
+                   ).set_defaults(func=cmd_reset)
+    p = sub.add_parser("backup", help="copy the stopped stack's whole state, and .env, into a new folder "
+                                      "(docs/operations.md)")
+    p.add_argument("folder", type=Path)
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="put a backup back into the stopped stack's state (after `make reset`)")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--replace", action="store_true", help="wipe the state's data first")
+    p.set_defaults(func=cmd_restore)
     p = sub.add_parser("stream", help="add a stream from its PostgreSQL table, follow its changes, or remove it (docs/adding-a-stream.md)")
     streams = p.add_subparsers(dest="action", required=True)
     q = streams.add_parser("add", help="write the stream's files from the table, apply them, bootstrap")

@@ -25,7 +25,7 @@ from realtime_platform.config import (POSTGRES_CONN_ID, REPO_ROOT, TRINO_CONN_ID
                                      airflow_lineage_file)
 from realtime_platform.local import health
 from realtime_platform.local.paths import StatePaths
-from realtime_platform.local.python_app import (AppPaths, PythonApp, migrate_if_reachable, migrate_once_then,
+from realtime_platform.local.python_app import (AppPaths, PythonApp, migrate_if_reachable, migrate_then,
                                                write_home)
 from realtime_platform.local.services import Service
 from realtime_platform.local.state_files import secret, write_once, write_private
@@ -89,10 +89,11 @@ def airflow_version() -> str:
 
 def airflow_app(paths: StatePaths) -> PythonApp:
     ap = airflow_paths(paths)
-    # `airflow db migrate` creates or upgrades Airflow's tables; the stamp tells the programs (which
-    # wait for it, see `_component`) and later `up`s that this Airflow version's schema is in.
+    # `airflow db migrate` creates or upgrades Airflow's tables; `airflow db check-migrations` compares
+    # the database's Alembic heads with this version's (the other programs wait on it, see `_component`).
     return PythonApp(name="airflow", executable=airflow_bin(), paths=ap, migrations=(("db", "migrate"),),
-                     stamp=ap.home / f"db-migrated-{airflow_version()}", db_name=DB_NAME, db_user=DB_USER,
+                     at_head=f"{shlex.quote(str(airflow_bin()))} db check-migrations -t 1 >/dev/null 2>&1",
+                     db_name=DB_NAME, db_user=DB_USER,
                      # `*`: the role also reads the application's database (data-quality checks)
                      pgpass_database="*")
 
@@ -182,13 +183,12 @@ def _component(cfg: PlatformSettings, paths: StatePaths, name: str, args: list[s
     if migrate_first:
         # The API server migrates the metadata database unless `prepare_airflow` already did
         # (the very first `up`: PostgreSQL was not running yet when it ran).
-        script = migrate_once_then(app, command)
+        script = migrate_then(app, command)
     else:
-        # The others wait for that migration (at most 10 minutes; then Airflow's own check
-        # reports what is missing). `exec`: supervisord signals Airflow itself, not the shell.
-        stamp = shlex.quote(str(app.stamp))
-        script = (f"i=0; while [ ! -e {stamp} ] && [ $i -lt 600 ]; do sleep 2; i=$((i+2)); done; "
-                  f"{command}")
+        # The others wait for that migration: Airflow's own check, at most 10 minutes, then it
+        # fails naming the heads. `exec`: supervisord signals Airflow itself, not the shell.
+        wait = shlex.join([str(app.executable), "db", "check-migrations", "-t", "600"])
+        script = f"{wait} && {command}"
     return Service(name, ["/bin/sh", "-c", script], check, stage=AIRFLOW_STAGE,
                    start_timeout_s=START_TIMEOUT_S, directory=airflow_paths(paths).home,
                    environment=airflow_environment(cfg, paths))
@@ -246,8 +246,8 @@ def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> AirflowPaths:
 
 
 def prepare_airflow(cfg: PlatformSettings, paths: StatePaths) -> None:
-    """Before the Airflow programs start: the state files, then `airflow db migrate` once per
-    Airflow version (a stamp file records it; delete `$AIRFLOW_HOME/db-migrated-*` to force it).
+    """Before the Airflow programs start: the state files, then `airflow db migrate` when the
+    database is not at this Airflow version's migration head (`airflow db check-migrations`).
     On the very first `up` PostgreSQL, and so the `airflow` database, is not there yet: then the
     API server migrates when it starts and the other programs wait for it (see `_component`)."""
     write_state_files(cfg, paths)

@@ -1,10 +1,11 @@
 """What the Python applications under supervisord (Airflow, Superset) share: a home in the state
 folder with a private secrets folder, a metadata database on the platform's PostgreSQL reached
-through a libpq password file, and migrations of that database run once per application version
-(a stamp file in the home records it; delete it to force them).
+through a libpq password file, and migrations of that database, run whenever the database itself
+is not at the application's migration head: fresh, restored from a backup, or older (the
+application's own check reads the Alembic version stored in the database; no file outside it says so).
 
 The migrations run before the program starts when PostgreSQL already answers (`migrate_if_reachable`);
-on the very first `up` it does not yet, so the program's start script runs them (`migrate_once_then`).
+on the very first `up` it does not yet, so the program's start script runs them (`migrate_then`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class PythonApp:
     executable: Path  # the command the migrations run with
     paths: AppPaths
     migrations: tuple[tuple[str, ...], ...]  # the command's arguments, one migration step each
-    stamp: Path  # exists once the migrations of this application version have succeeded
+    # A shell command that exits 0 when the metadata database is at this version's migration head
+    # (the application's own check; it fails too when the database cannot be reached)
+    at_head: str
     db_name: str
     db_user: str
     pgpass_database: str  # the database field of the pgpass line: `*` lets the role read others too
@@ -79,27 +82,31 @@ def run_checked(command: list[str], what: str, env: dict[str, str], cwd: Path,
 
 
 def run_migration(app: PythonApp, env: dict[str, str]) -> None:
-    """Every migration step in order (each a no-op when up to date), then the stamp."""
+    """Every migration step in order (each a no-op when up to date)."""
     for command, args in zip(app.migration_commands(), app.migrations):
         run_checked(command, f"{app.name} {' '.join(args)}", env, app.paths.home)
-    app.stamp.touch()
+
+
+def at_head(app: PythonApp, env: dict[str, str]) -> bool:
+    """Whether the metadata database is at this version's migration head, as the application says."""
+    return subprocess.run(["/bin/sh", "-c", app.at_head], env=env, cwd=app.paths.home,
+                          capture_output=True).returncode == 0
 
 
 def migrate_if_reachable(app: PythonApp, cfg: PlatformSettings, env: dict[str, str],
                          at_start: str) -> None:
-    """The migrations once per version, when the metadata database answers; else `at_start` says
-    which program runs them when it starts."""
-    if app.stamp.exists():
-        return
-    if metadata_db_reachable(app, cfg):
+    """The migrations, when the metadata database answers and is not at the head; else `at_start`
+    says which program runs them when it starts."""
+    if not metadata_db_reachable(app, cfg):
+        print(f"  {app.name} metadata database not reachable yet: {at_start}")
+    elif at_head(app, env):
+        print(f"  {app.name} metadata database at its migration head")
+    else:
         print(f"  {app.name} {' + '.join(' '.join(args) for args in app.migrations)}")
         run_migration(app, env)
-    else:
-        print(f"  {app.name} metadata database not reachable yet: {at_start}")
 
 
-def migrate_once_then(app: PythonApp, command: str) -> str:
-    """A shell script: the migrations and the stamp unless the stamp is there, then `command`."""
-    stamp = shlex.quote(str(app.stamp))
+def migrate_then(app: PythonApp, command: str) -> str:
+    """A shell script: the migrations unless the database is at the head, then `command`."""
     migrate = " && ".join(shlex.join(c) for c in app.migration_commands())
-    return f"{{ [ -e {stamp} ] || {{ {migrate} && touch {stamp}; }}; }} && {command}"
+    return f"{{ {app.at_head} || {{ {migrate}; }}; }} && {command}"

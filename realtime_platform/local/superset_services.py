@@ -9,9 +9,9 @@ postgres/init/030-superset.sql) is reached with a libpq password file, and the a
 (SUPERSET_ADMIN_PASSWORD in .env) is written to a 600 file for superset/sync.py.
 
 Start-up: `prepare_superset` builds the venv and the state files and, when the metadata database
-already answers, runs `superset db upgrade` + `superset init` once per Superset version (a stamp
-records it; on the very first `up` PostgreSQL is not running yet, so the program does it before
-starting gunicorn). Once Superset answers, `on_healthy` waits for Trino and runs superset/sync.py:
+already answers and is not at this version's migration head, runs `superset db upgrade` +
+`superset init` (on the very first `up` PostgreSQL is not running yet, so the program checks and
+does it before starting gunicorn). Once Superset answers, `on_healthy` waits for Trino and runs superset/sync.py:
 admin user, idempotent import of the dashboards bundle (superset/bundle, matched by uuid).
 """
 
@@ -32,7 +32,7 @@ from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
 from realtime_platform.local.state_files import secret, write_once, write_private
 from realtime_platform.local.paths import StatePaths
-from realtime_platform.local.python_app import (AppPaths, PythonApp, migrate_if_reachable, migrate_once_then,
+from realtime_platform.local.python_app import (AppPaths, PythonApp, migrate_if_reachable, migrate_then,
                                                run_checked, write_home)
 from realtime_platform.local.services import Service
 
@@ -79,7 +79,9 @@ def superset_app(paths: StatePaths) -> PythonApp:
     sp = superset_paths(paths)
     return PythonApp(name="superset", executable=venv_bin("superset"), paths=sp,
                      migrations=(("db", "upgrade"), ("init",)),
-                     stamp=sp.home / f"db-upgraded-{superset_version()}",
+                     # alembic's `current` marks the database's revision "(head)" when it is this
+                     # version's newest; a fresh database prints no revision at all
+                     at_head=f"{shlex.quote(str(venv_bin('superset')))} db current 2>/dev/null | grep -q '(head)'",
                      db_name=DB_NAME, db_user=DB_USER, pgpass_database=DB_NAME)
 
 
@@ -188,7 +190,7 @@ def superset_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
         "--workers", "1", "--threads", "8", "--timeout", "120",
         "--limit-request-line", "0", "--limit-request-field_size", "0",
         "superset.app:create_app()"])
-    script = migrate_once_then(superset_app(paths), f"exec {gunicorn}")
+    script = migrate_then(superset_app(paths), f"exec {gunicorn}")
     return Service("superset", ["/bin/sh", "-c", script],
                    health.http(f"http://{cfg.bind_host}:{superset_port(cfg)}/health"),
                    stage=SUPERSET_STAGE, start_timeout_s=START_TIMEOUT_S, directory=sp.home,
@@ -210,9 +212,9 @@ def sync_superset(cfg: PlatformSettings, paths: StatePaths) -> None:
 
 
 def prepare_superset(cfg: PlatformSettings, paths: StatePaths) -> None:
-    """Before the program starts: the venv, the state files, and `superset db upgrade` + `init` once
-    per Superset version when the metadata database answers (else the program does it at start).
-    Delete `.state/superset/db-upgraded-*` to force them."""
+    """Before the program starts: the venv, the state files, and `superset db upgrade` + `init` when
+    the metadata database answers and is not at this version's head (else the program checks and
+    does it at start)."""
     ensure_venv()
     write_state_files(cfg, paths)
     migrate_if_reachable(superset_app(paths), cfg, subprocess_environment(cfg, paths),

@@ -1,7 +1,8 @@
 """The warehouse never forgets: views, reports and TSum history survive kill -9 of the object store
 (which also holds the file metastore), of Trino, of Airflow's scheduler and of supervisord, and a
-full down and up; a refresh never leaves readers without a report; a lost object store is an
-error, not an empty warehouse.
+full down and up; a backup restored after a reset brings the whole platform back as it was; a
+refresh never leaves readers without a report; a lost object store is an error, not an empty
+warehouse.
 
 Each fault records report rows and summary rows before and after, whether the views answer with
 the same counts, and the time from the fault until every service is healthy and the warehouse
@@ -16,16 +17,24 @@ import signal
 import threading
 import time
 import uuid
+from datetime import date, timedelta
 
+import psycopg
 import pytest
 
+from realtime_platform.airflow import quality
 from realtime_platform.airflow.reports import current_version
-from realtime_platform.local import processes, supervisor
+from realtime_platform.local import processes, state_backup, supervisor
 from realtime_platform.local.paths import StatePaths, state_paths
 from realtime_platform.local.services import object_store_dir
 from realtime_platform.local.stack import down, ports_in_use, status, up
-from realtime_platform.local.warehouse import WarehouseStateError, ensure_warehouse, s3_client
+from realtime_platform.local.warehouse import (
+    WarehouseStateError,
+    ensure_warehouse,
+    s3_client,
+)
 from realtime_platform.trino_client import query
+from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
@@ -179,16 +188,65 @@ def test_kill_9_of_supervisord_then_up_then_down(warehouse, warehouse_report, pr
     assert counts(cfg) == before
 
 
-def test_down_and_up_loses_nothing(warehouse, warehouse_report):
+def rows(cfg) -> dict[str, list]:
+    """Every row of the report and the stored TSum patterns, and the key sets of the views."""
+    return {"report": sorted(query(cfg, f"SELECT * FROM {REPORT}")),
+            "summary": sorted(map(repr, query(cfg, f"SELECT * FROM {SUMMARY}"))),
+            "person": sorted(query(cfg, "SELECT id FROM hive.views.person")),
+            "orders": sorted(query(cfg, "SELECT order_id FROM hive.views.orders"))}
+
+
+def test_down_backup_and_up_loses_nothing_and_a_restore_brings_that_moment_back(
+        warehouse, warehouse_report, tmp_path, process_notes):
+    """make down, platformctl backup, make up: nothing lost. Then rows written to PostgreSQL reach
+    the views; make reset wipes them all; platformctl restore and make up bring back the platform
+    as backed up: every view equal to PostgreSQL (values too), the report and the summaries as
+    before, and CDC running (a new row flows through)."""
     cfg = warehouse
-    before = counts(cfg)
+    before, before_rows = counts(cfg), rows(cfg)
     started = time.monotonic()
     down(cfg)
     assert ports_in_use(cfg) == []
+    took = time.monotonic()
+    state_backup.backup(cfg, tmp_path / "backup", log=process_notes.append)
+    backup_s = time.monotonic() - took
     up(cfg)
     after, seconds = wait_recovered(cfg, started)
-    record(warehouse_report, "make down && make up", before, after, seconds)
+    record(warehouse_report, "down, backup, up", before, after, seconds)
     assert after == before
+
+    with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+        pg.execute("INSERT INTO person (customer_id, name) SELECT g, 'after the backup ' || g "
+                   "FROM generate_series(1, 25) AS g")
+    wait("the rows written after the backup in hive.views.person",
+         lambda: counts(cfg)["person"] == before["person"] + 25, timeout_s=120)
+
+    started = time.monotonic()
+    down(cfg)
+    state_backup.reset(cfg, log=process_notes.append)
+    assert not any(state_paths(cfg).data.iterdir())
+    took = time.monotonic()
+    state_backup.restore(cfg, tmp_path / "backup", log=process_notes.append)
+    restore_s = time.monotonic() - took
+    up(cfg)
+    after, seconds = wait_recovered(cfg, started)
+    wait("the views as backed up", lambda: counts(cfg) == before, timeout_s=120)
+    record(warehouse_report, "reset, restore, up", before, counts(cfg), seconds)
+    process_notes.append(f"backup {backup_s:.0f}s, restore {restore_s:.0f}s, "
+                         f"{sum(state_backup.read_manifest(tmp_path / 'backup')['sizes'].values()) / 2**20:.0f} MB")
+    assert rows(cfg) == before_rows
+    with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+        assert pg.execute("SELECT count(*) FROM person WHERE name LIKE 'after the backup %'").fetchone()[0] == 0
+        fetch_source = lambda sql, params: pg.execute(sql, params or None).fetchall()
+        fetch_target = lambda sql, params: query(cfg, sql)
+        source_side, target_side = quality.sql_sides(fetch_source, fetch_target)
+        day = (date.today() + timedelta(days=1)).isoformat()
+        results = quality.run_checks(day, source_side, target_side, attempts=10, wait_s=5,
+                                     log=process_notes.append)
+        assert all(r.ok and r.columns for r in results)
+        pg.execute("INSERT INTO person (customer_id, name) VALUES (1, 'after the restore')")
+    wait("a row written after the restore in hive.views.person",
+         lambda: counts(cfg)["person"] == before["person"] + 1, timeout_s=120)
 
 
 def test_readers_see_a_report_throughout_refreshes(warehouse):

@@ -56,22 +56,25 @@ def test_four_programs_in_one_late_stage(services):
 def test_only_the_api_server_migrates_and_no_log_server_listens(services):
     scripts = {s.name: s.command[2] for s in services}
     assert all(s.command[:2] == ["/bin/sh", "-c"] for s in services)
-    assert " db migrate && touch " in scripts["airflow-api-server"]
+    assert " db check-migrations -t 1 >/dev/null 2>&1 || { " in scripts["airflow-api-server"]
+    assert " db migrate; }; } && exec " in scripts["airflow-api-server"]
     assert scripts["airflow-api-server"].endswith(" api-server")
     for name in ("airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
-        assert "while [ ! -e " in scripts[name]
+        assert " db check-migrations -t 600 && exec " in scripts[name]
         assert "db migrate" not in scripts[name]
     assert scripts["airflow-scheduler"].endswith("scheduler --skip-serve-logs")
     assert scripts["airflow-triggerer"].endswith("triggerer --skip-serve-logs")
     assert scripts["airflow-dag-processor"].endswith("dag-processor")
 
 
-def test_start_scripts_migrate_once_then_start(cfg, paths, tmp_path, monkeypatch):
-    """The shell around each program, run with a stand-in `airflow` that logs its arguments."""
-    calls = tmp_path / "calls.log"
+def test_start_scripts_migrate_unless_at_the_head_then_start(cfg, paths, tmp_path, monkeypatch):
+    """The shell around each program, run with a stand-in `airflow` that logs its arguments and
+    whose database is a file (`db migrate` writes it, `db check-migrations` reads it)."""
+    calls, database = tmp_path / "calls.log", tmp_path / "database"
     fake = tmp_path / "bin" / "airflow"
     fake.parent.mkdir()
-    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n'
+                    f'case "$1 $2" in "db check-migrations") [ -e {database} ];; "db migrate") touch {database};; esac\n')
     fake.chmod(0o755)
     monkeypatch.setattr(af, "airflow_bin", lambda: fake)
     af.airflow_paths(paths).home.mkdir(parents=True)
@@ -81,11 +84,13 @@ def test_start_scripts_migrate_once_then_start(cfg, paths, tmp_path, monkeypatch
         subprocess.run(factory(cfg, paths).command, check=True, timeout=30)
         return calls.read_text().splitlines()
 
-    assert run(af.airflow_api_server_service) == ["db migrate", "api-server"]
-    assert af.airflow_app(paths).stamp.exists()
-    assert run(af.airflow_api_server_service) == ["api-server"]
-    assert run(af.airflow_scheduler_service) == ["scheduler --skip-serve-logs"]
-    assert run(af.airflow_triggerer_service) == ["triggerer --skip-serve-logs"]
+    check = "db check-migrations -t 1"
+    assert run(af.airflow_api_server_service) == [check, "db migrate", "api-server"]
+    assert run(af.airflow_api_server_service) == [check, "api-server"]
+    assert run(af.airflow_scheduler_service) == ["db check-migrations -t 600", "scheduler --skip-serve-logs"]
+    assert run(af.airflow_triggerer_service) == ["db check-migrations -t 600", "triggerer --skip-serve-logs"]
+    database.unlink()  # the data folder moved aside, or a restored older database
+    assert run(af.airflow_api_server_service) == [check, "db migrate", "api-server"]
 
 
 def test_environment_configures_airflow(cfg, paths, services):
@@ -179,15 +184,15 @@ def test_prepare_defers_the_migration_while_postgres_is_down(cfg, paths, monkeyp
     assert af.airflow_paths(paths).pgpass.exists()
 
 
-def test_prepare_migrates_when_postgres_answers_and_once_per_version(cfg, paths, monkeypatch):
-    calls = []
+def test_prepare_migrates_when_postgres_answers_and_the_database_is_not_at_the_head(cfg, paths, monkeypatch):
+    calls, heads = [], []
     monkeypatch.setattr(python_app, "metadata_db_reachable", lambda *_: True)
+    monkeypatch.setattr(python_app, "at_head", lambda app, env: heads.append(app.at_head) or bool(calls))
     monkeypatch.setattr(python_app, "run_migration", lambda app, env: calls.append((app, env)))
     af.prepare_airflow(cfg, paths)
     [(app, env)] = calls
     assert app.migration_commands() == [[str(af.airflow_bin()), "db", "migrate"]]
-    assert app.stamp == cfg.state_dir / "airflow" / f"db-migrated-{af.airflow_version()}"
+    assert heads == [f"{af.airflow_bin()} db check-migrations -t 1 >/dev/null 2>&1"]
     assert env["AIRFLOW_HOME"] == str(app.paths.home) and env["PGPASSFILE"] == str(app.paths.pgpass)
-    app.stamp.touch()  # what a successful run_migration leaves
-    af.prepare_airflow(cfg, paths)
-    assert len(calls) == 1
+    af.prepare_airflow(cfg, paths)  # now at the head
+    assert len(calls) == 1 and len(heads) == 2

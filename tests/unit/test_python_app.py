@@ -1,5 +1,6 @@
 """The shared skeleton of the Python applications under supervisord, with a stand-in application
-whose command logs its arguments and fails on demand."""
+whose command logs its arguments and fails on demand, and whose "metadata database" is a file:
+`db upgrade` writes the version into it, `db current` prints it, "(head)" when it is the version's."""
 
 from __future__ import annotations
 
@@ -24,16 +25,23 @@ def cfg(tmp_path, monkeypatch):
 
 
 def make_app(tmp_path, version: str = "1.0") -> PythonApp:
-    """A stand-in `demo` command: logs its arguments; prints 30 lines and fails when they are in FAIL."""
-    calls = tmp_path / "calls.log"
-    executable = tmp_path / "bin" / "demo"
+    """A stand-in `demo` command: logs its arguments (`db current` apart); prints 30 lines and fails
+    when they are in FAIL."""
+    calls, database = tmp_path / "calls.log", tmp_path / "database"
+    executable = tmp_path / "bin" / f"demo-{version}"
     executable.parent.mkdir(exist_ok=True)
-    executable.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n'
-                          'if [ "$*" = "$FAIL" ]; then for i in $(seq 1 30); do echo "line $i"; done; exit 1; fi\n')
+    executable.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$*" = "db current" ]; then v=$(cat {database} 2>/dev/null) || exit 0; '
+        f'[ "$v" = "{version}" ] && echo "$v (head)" || echo "$v"; exit 0; fi\n'
+        f'echo "$*" >> {calls}\n'
+        'if [ "$*" = "$FAIL" ]; then for i in $(seq 1 30); do echo "line $i"; done; exit 1; fi\n'
+        f'if [ "$*" = "db upgrade" ]; then echo {version} > {database}; fi\n')
     executable.chmod(0o755)
     home = tmp_path / "state" / "demo"
     return PythonApp(name="demo", executable=executable, paths=AppPaths(home),
-                     migrations=(("db", "upgrade"), ("init",)), stamp=home / f"db-upgraded-{version}",
+                     migrations=(("db", "upgrade"), ("init",)),
+                     at_head=f"{executable} db current | grep -q '(head)'",
                      db_name="demo", db_user="demo_user", pgpass_database="demo")
 
 
@@ -65,15 +73,16 @@ def test_reachability_logs_in_as_the_role(cfg, tmp_path, monkeypatch):
     assert seen == [(cfg, "demo", "demo_user", DB_PASSWORD)]
 
 
-def test_migration_runs_every_step_in_the_home_then_stamps(tmp_path):
+def test_migration_runs_every_step_in_the_home(tmp_path):
     app = make_app(tmp_path)
     app.paths.home.mkdir(parents=True)
+    assert not python_app.at_head(app, env())
     python_app.run_migration(app, env(FAIL="none"))
     assert calls(tmp_path) == ["db upgrade", "init"]
-    assert app.stamp.exists()
+    assert python_app.at_head(app, env())
 
 
-def test_a_failed_step_raises_with_the_end_of_its_output_and_leaves_no_stamp(tmp_path):
+def test_a_failed_step_raises_with_the_end_of_its_output(tmp_path):
     app = make_app(tmp_path)
     app.paths.home.mkdir(parents=True)
     with pytest.raises(RuntimeError) as failure:
@@ -82,7 +91,7 @@ def test_a_failed_step_raises_with_the_end_of_its_output_and_leaves_no_stamp(tmp
     assert message.startswith("demo db upgrade failed:\n")
     assert message.splitlines()[1:] == [f"line {i}" for i in range(11, 31)]  # the last 20 lines
     assert calls(tmp_path) == ["db upgrade"]  # `init` does not run after a failed upgrade
-    assert not app.stamp.exists()
+    assert not python_app.at_head(app, env())
 
 
 def test_run_checked_returns_the_output_or_raises_with_as_many_lines_as_asked(tmp_path):
@@ -96,19 +105,25 @@ def test_run_checked_returns_the_output_or_raises_with_as_many_lines_as_asked(tm
     assert lines[1:] == [f"out {i}" for i in range(12, 41)] + ["oops"]
 
 
-def test_prepare_migrates_once_per_version(cfg, tmp_path, monkeypatch, capsys):
+def test_prepare_migrates_a_database_that_is_not_at_the_head(cfg, tmp_path, monkeypatch, capsys):
+    """Fresh, then at the head, then older than a newer version, then replaced by a fresh one (a
+    data folder moved aside or restored): the database decides each time."""
     monkeypatch.setattr(python_app, "metadata_db_reachable", lambda *_: True)
     app = make_app(tmp_path)
     app.paths.home.mkdir(parents=True)
     python_app.migrate_if_reachable(app, cfg, env(FAIL="none"), at_start="unused")
     assert "  demo db upgrade + init" in capsys.readouterr().out
     python_app.migrate_if_reachable(app, cfg, env(FAIL="none"), at_start="unused")
-    assert calls(tmp_path) == ["db upgrade", "init"]  # the stamp skips the second time
+    assert capsys.readouterr().out == "  demo metadata database at its migration head\n"
+    assert calls(tmp_path) == ["db upgrade", "init"]
 
     newer = make_app(tmp_path, version="1.1")
     python_app.migrate_if_reachable(newer, cfg, env(FAIL="none"), at_start="unused")
     assert calls(tmp_path) == ["db upgrade", "init"] * 2
-    assert app.stamp.exists() and newer.stamp.exists()
+
+    (tmp_path / "database").unlink()  # a new, empty database
+    python_app.migrate_if_reachable(newer, cfg, env(FAIL="none"), at_start="unused")
+    assert calls(tmp_path) == ["db upgrade", "init"] * 3
 
 
 def test_prepare_leaves_the_migration_to_the_program_while_postgres_is_down(cfg, tmp_path, monkeypatch,
@@ -117,20 +132,23 @@ def test_prepare_leaves_the_migration_to_the_program_while_postgres_is_down(cfg,
     app = make_app(tmp_path)
     python_app.migrate_if_reachable(app, cfg, env(), at_start="the program does it")
     assert capsys.readouterr().out == "  demo metadata database not reachable yet: the program does it\n"
-    assert calls(tmp_path) == [] and not app.stamp.exists()
+    assert calls(tmp_path) == []
 
 
-def test_start_script_migrates_once_then_runs_the_command(tmp_path):
+def test_start_script_migrates_unless_at_the_head_then_runs_the_command(tmp_path):
     app = make_app(tmp_path)
     app.paths.home.mkdir(parents=True)
-    script = python_app.migrate_once_then(app, f"exec {app.executable} serve")
+    script = python_app.migrate_then(app, f"exec {app.executable} serve")
 
     def run(**extra: str) -> int:
         return subprocess.run(["/bin/sh", "-c", script], env=env(**extra), timeout=30).returncode
 
-    assert run(FAIL="db upgrade") != 0  # a failed step: no next step, no stamp, no program
-    assert calls(tmp_path) == ["db upgrade"] and not app.stamp.exists()
+    assert run(FAIL="db upgrade") != 0  # a failed step: no next step, no program
+    assert calls(tmp_path) == ["db upgrade"]
     assert run(FAIL="none") == 0
-    assert calls(tmp_path)[1:] == ["db upgrade", "init", "serve"] and app.stamp.exists()
+    assert calls(tmp_path)[1:] == ["db upgrade", "init", "serve"]
     assert run(FAIL="none") == 0
     assert calls(tmp_path)[4:] == ["serve"]
+    (tmp_path / "database").unlink()  # the data folder moved aside: migrated again
+    assert run(FAIL="none") == 0
+    assert calls(tmp_path)[5:] == ["db upgrade", "init", "serve"]
