@@ -27,9 +27,9 @@ from pathlib import Path
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import supervisor
 from realtime_platform.local.paths import StatePaths, state_paths
+from realtime_platform.local.python_app import AppPaths
 
 MANIFEST = "manifest.json"
-SECRETS = "secrets"  # each application home's folder of generated secrets: kept by reset
 VERSIONS_FILE = REPO_ROOT / "versions.env"
 ENV_FILE = REPO_ROOT / ".env"
 
@@ -47,12 +47,18 @@ class Part:
     keep: tuple[str, ...] = ()
 
 
+def _secrets_folder(home: Path) -> str:
+    return AppPaths(home).secrets.name
+
+
 def parts(paths: StatePaths) -> list[Part]:
     """Every folder that holds the platform's data, in the order they are copied."""
     return [
         Part("data", paths.data),  # PostgreSQL, Kafka, ZooKeeper and Pinot, the object store
-        Part("airflow", paths.root / "airflow", keep=(SECRETS,)),  # task logs (the metadata is in PostgreSQL)
-        Part("superset", paths.root / "superset", keep=(SECRETS,)),  # the secret key of its stored passwords
+        # task logs (the metadata is in PostgreSQL); a reset keeps the generated secrets
+        Part("airflow", paths.root / "airflow", keep=(_secrets_folder(paths.root / "airflow"),)),
+        # the secret key of the passwords Superset stores
+        Part("superset", paths.root / "superset", keep=(_secrets_folder(paths.root / "superset"),)),
         Part("datahub", paths.root / "datahub"),  # the catalog's files
         Part("logs", paths.logs),
     ]
