@@ -55,11 +55,23 @@ def _await_success(client: AirflowClient, run_id: str, started: float) -> None:
         raise SystemExit(f"{client.dag_id} failed; see the task logs in the Airflow UI at {client.url}")
 
 
+FOLLOWERS = ("tsum_summaries", "datahub_ingestion")  # started by create_views' asset events, in turn
+
+
+def unpause(client: AirflowClient) -> None:
+    client.wait_until_known()
+    if client.is_paused():
+        print(f"   {client.dag_id} was paused; unpausing it (the demo runs every DAG)")
+        client.set_paused(False)
+
+
 def demo_dag(cfg: PlatformSettings, orders: int, seed: int) -> str:
     """Runs create_views on fresh orders; returns the run's id."""
     print(f"\n== orders: inserting {orders} orders over the last 15 months, then running create_views")
     run_counts(cfg.postgres_dsn(), inserts=orders, updates=orders // 5, deletes=orders // 20, seed=seed,
                table="orders")
+    for follower in FOLLOWERS:  # a paused DAG gets no run from an asset event: the demo would wait in vain
+        unpause(AirflowClient(cfg, follower))
     client = AirflowClient(cfg, "create_views")
     client.wait_until_known()
     client.wait_idle()
