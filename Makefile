@@ -13,7 +13,7 @@ ifdef TOPOLOGY
 export TOPOLOGY
 endif
 
-.PHONY: help install up bootstrap demo test test-default test-scaled test-unit down status logs reset clean
+.PHONY: help install up bootstrap demo test lint test-default test-scaled test-unit down status logs reset clean
 
 help:
 	@echo "make demo    platform up, bootstrap, demo rows through to Trino (the main job)"
@@ -53,7 +53,11 @@ $(BROWSER):
 	@echo "== Debian packages: chromium (browser tests)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation
 
-test: test-default test-scaled
+test: lint test-default test-scaled
+
+# ruff on the platform's code and DAGs (rules: [tool.ruff] in pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check realtime_platform dags
 
 # Unit tests and the live suite on the single-process topology.
 test-default: $(STAMP) $(BROWSER)

@@ -9,7 +9,7 @@ with the count and Pinot's error. The logic is realtime_platform.cdc_health.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG, task
 
@@ -20,13 +20,13 @@ with DAG(
     description="Replication slot lag and connector states of the CDC path",
     doc_md=__doc__,
     schedule=timedelta(minutes=10),
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
     tags=["cdc", "health", "debezium"],
     # One quick retry: a connector restarting at that moment is not an alarm.
     default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(seconds=20)},
-    params={"slot_lag_limit_bytes": int(os.environ.get("SLOT_LAG_LIMIT_BYTES", 1 << 30))},
+    params={"slot_lag_limit_bytes": int(os.environ.get("SLOT_LAG_LIMIT_BYTES", str(1 << 30)))},
 ):
 
     @task(task_id="check_cdc", execution_timeout=timedelta(minutes=2))

@@ -9,7 +9,7 @@ this file only wires it (it is parsed often: no network, no heavy imports).
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from airflow.providers.common.sql.hooks.handlers import fetch_all_handler
@@ -18,9 +18,9 @@ from airflow.sdk import DAG, Asset, task
 from jinja2 import StrictUndefined
 
 from realtime_platform.airflow import quality
-from realtime_platform.config import DEFAULT_S3_BUCKET, POSTGRES_CONN_ID, TRINO_CONN_ID
 from realtime_platform.airflow.run_date import run_date
 from realtime_platform.airflow.views import build_order, discover
+from realtime_platform.config import DEFAULT_S3_BUCKET, POSTGRES_CONN_ID, TRINO_CONN_ID
 
 DAG_FOLDER = Path(__file__).resolve().parent
 
@@ -29,7 +29,7 @@ with DAG(
     description="Trino views and report tables from dags/sql/views, reconciled with PostgreSQL",
     doc_md=__doc__,
     schedule="@daily",
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,  # one refresh of each report at a time
     # One task at a time: orders_by_day and data_quality each keep every core busy (Trino scans the

@@ -10,7 +10,7 @@ DataHub reports a failure fails its task, with DataHub's source and sink reports
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG, Asset, task
 
@@ -29,7 +29,7 @@ with DAG(
     description="DataHub catalog (views, Pinot tables, Glue, glossary, data products, dashboards, task lineage)",
     doc_md=__doc__,
     schedule=PATTERNS,
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
     max_active_tasks=1,  # DataHub Lite is one SQLite file: one writer at a time

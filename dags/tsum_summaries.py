@@ -8,7 +8,7 @@ The logic lives in realtime_platform.airflow (operators, tsum_summary); this fil
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG, Asset
 
@@ -25,7 +25,7 @@ with DAG(
     # Every summarized view's asset (create_views' view tasks update them all on each run): one
     # run once they are all rebuilt.
     schedule=[Asset(s.view) for s in SUMMARIZED],
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
     tags=["tsum", "summaries", "trino"],

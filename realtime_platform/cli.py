@@ -139,7 +139,7 @@ def cmd_logs(args: argparse.Namespace) -> None:
 def cmd_bootstrap(args: argparse.Namespace) -> None:
     cfg = _cfg()
     env = {**os.environ, **cfg.service_environment()}
-    result = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "bootstrap.sh"), *args.extra], env=env)
+    result = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "bootstrap.sh"), *args.extra], env=env, check=False)
     sys.exit(result.returncode)
 
 

@@ -327,5 +327,5 @@ def row_digest_value(texts: list[str | None], free: list[bool] | None = None) ->
     texts are free text (all, by default)."""
     free = [True] * len(texts) if free is None else free
     text = "|".join("-" if t is None else f"{len(t.encode())}:{t}" if f else t for t, f in zip(texts, free))
-    digest = hashlib.md5(text.encode()).digest()  # noqa: S324 (a checksum, not security)
+    digest = hashlib.md5(text.encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)

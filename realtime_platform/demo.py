@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import time
 
-from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.config import PlatformSettings
 from realtime_platform.generator import run_counts
+from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.trino_client import query
 
 

@@ -59,7 +59,8 @@ def create_table_sql(fetch: Fetch, table: str) -> str:
     key), for the stream's postgres/init file: a fresh start builds the same table. Indexes,
     constraints other than the key, and grants are the application's own and not written."""
     enums, lines = [], []
-    for name, pg_type, not_null, default, identity, is_enum, labels in fetch(DDL_SQL, {"table": table}):
+    for name, declared_type, not_null, declared_default, identity, is_enum, labels in fetch(DDL_SQL, {"table": table}):
+        pg_type, default = declared_type, declared_default
         if is_enum:
             enums.append(f"DO $$ BEGIN CREATE TYPE {pg_type} AS ENUM ({', '.join(map(_quote, labels))});\n"
                          f"EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n")

@@ -70,7 +70,8 @@ def transforms(columns: Sequence[PostgresColumn], key: Sequence[str]) -> list[di
     out = [{"columnName": c.name,
             "transformFunction": _key_transform(c) if c.name in key else carriage(c).transform}
            for c in columns]
-    return out + [
+    return [
+        *out,
         {"columnName": "op", "transformFunction": "jsonPathString(payload, '$.op', '')"},
         {"columnName": "deleted", "transformFunction": "strcmp(jsonPathString(payload, '$.op', ''), 'd') = 0"},
         {"columnName": "lsn", "transformFunction": LSN_TRANSFORM},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import trino
-
 from realtime_platform.config import PlatformSettings
 
 

@@ -22,9 +22,9 @@ same function in Python, and tests check the three agree.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from realtime_platform.column_types import digest_sums, digest_total, row_digest
@@ -312,7 +312,8 @@ def _compare_range(source: KeySide, target: KeySide, buckets: Buckets, start: in
             finer = Buckets(low, min(planned.width, -(-(high - low) // 2)))  # at least halves the range
             _compare_range(source, target, finer, low, high, result, sample, limit)
             continue
-        source_rows, target_rows = _both(lambda: source.rows(low, high), lambda: target.rows(low, high))
+        source_rows, target_rows = _both(lambda low=low, high=high: source.rows(low, high),
+                                         lambda low=low, high=high: target.rows(low, high))
         result.keys_fetched += len(source_rows) + len(target_rows)
         if not _add_differences(result, source_rows, target_rows, sample):
             result.changed_meanwhile += 1

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from airflow.models import BaseOperator
 
 from realtime_platform.airflow.run_date import run_date as run_date_of
-from realtime_platform.config import TRINO_CONN_ID
 from realtime_platform.airflow.tsum_summary import SummarySpec, summarize_view
+from realtime_platform.config import TRINO_CONN_ID
 
 
 class TSumSummaryOperator(BaseOperator):

@@ -25,7 +25,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 
 from realtime_platform import postgres_tables
 from realtime_platform.airflow.key_buckets import KeySide, SqlSide, compare
@@ -170,7 +171,7 @@ def reconcile_sides(name: str, source: KeySide, target: KeySide, sample: int = 5
 
 def window(ds: str, days: int = ORDERS_WINDOW_DAYS) -> tuple[datetime, datetime]:
     """[ds - days, ds) as UTC datetimes: the rows of a windowed view for logical date `ds`."""
-    end = datetime.combine(date.fromisoformat(ds), dtime.min, tzinfo=timezone.utc)
+    end = datetime.combine(date.fromisoformat(ds), dtime.min, tzinfo=UTC)
     return end - timedelta(days=days), end
 
 

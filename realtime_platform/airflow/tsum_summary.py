@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 WEIGHT = "tsum_rows"  # the count(*) column of the grouped pass
@@ -91,7 +92,7 @@ class SummarySpec:
         step = max(1, -(-(high - low + 1) // self.partitions))
         cuts = [low + i * step for i in range(1, self.partitions) if low + i * step <= high]
         edges = [None, *cuts, None]
-        return [self.grouped_query(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        return [self.grouped_query(a, b) for a, b in pairwise(edges)]
 
 
 def check_columns(spec: SummarySpec, described: Sequence[tuple[str, str]]) -> None:

@@ -10,8 +10,8 @@ replaces the dashboards described here by the ones DataHub's `superset` source c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import yaml
 
@@ -55,12 +55,12 @@ def dashboard_urn(platform: str, dashboard_id: str) -> str:
 def dashboard_mcps(dashboards: list[dict]) -> list:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
     from datahub.metadata.schema_classes import (
+        AuditStampClass,
         ChangeAuditStampsClass,
         DashboardInfoClass,
         EdgeClass,
         InstitutionalMemoryClass,
         InstitutionalMemoryMetadataClass,
-        AuditStampClass,
         StatusClass,
     )
 

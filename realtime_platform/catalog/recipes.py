@@ -8,11 +8,14 @@ platform's settings (`PlatformSettings.service_environment()`: TRINO_URL, AWS_*,
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from realtime_platform.config import REPO_ROOT, TRINO_USER, Endpoint, airflow_lineage_file
+
+log = logging.getLogger(__name__)
 
 CATALOG_DIR = REPO_ROOT / "datahub"
 RECIPES_DIR = CATALOG_DIR / "recipes"
@@ -50,7 +53,8 @@ def _settings_environment() -> dict[str, str]:
             "SUPERSET_USERNAME": SUPERSET_USERNAME,
             "SUPERSET_PASSWORD": cfg.superset_admin_password.get_secret_value(),
         }
-    except Exception:  # settings need .env secrets; the process environment may be enough
+    except Exception as error:  # noqa: BLE001 - settings need .env secrets; the process environment may be enough
+        log.warning("platform settings not read (%s): recipes use the process environment only", error)
         return {}
 
 

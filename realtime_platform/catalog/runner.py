@@ -13,8 +13,8 @@ import io
 import logging
 import os
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Iterator, Mapping
 
 from realtime_platform.catalog import recipes
 

@@ -7,7 +7,7 @@ dashboards by slug (datahub/dashboards.yml); `dashboard_urns` maps one to the ot
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import requests
 

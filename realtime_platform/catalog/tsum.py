@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from functools import lru_cache
+from functools import cache
 
 from realtime_platform.config import TRINO_USER, Endpoint
 
@@ -68,12 +68,12 @@ def pattern_properties(table: str, run_date: str | None, rows: list[dict]) -> di
     return props
 
 
-@lru_cache(maxsize=None)
+@cache
 def properties_for(view: str) -> tuple[tuple[str, str], ...]:
     table = summarized_views()[view]
     try:
         run_date, rows = latest_patterns(table)
-    except Exception as exc:  # no summaries yet (table missing): the catalog is still useful
+    except Exception as exc:  # noqa: BLE001 - no summaries yet (table missing): the catalog is still useful
         log.warning("TSum patterns of %s not attached: %s", view, exc)
         return ()
     log.info("TSum patterns of %s: %d rows of run_date %s", view, len(rows), run_date)

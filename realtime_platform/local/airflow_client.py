@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 
@@ -118,7 +118,7 @@ class AirflowClient:
         """Starts a run; without a logical date like an API client that sends `null` (Airflow 3).
         `conf` sets the run's params."""
         run_id = run_id or f"manual_{uuid.uuid4().hex[:8]}"
-        logical_date = datetime.now(timezone.utc).isoformat() if with_logical_date else None
+        logical_date = datetime.now(UTC).isoformat() if with_logical_date else None
         body = {"dag_run_id": run_id, "logical_date": logical_date, **({"conf": conf} if conf else {})}
         self._ok(self.call("POST", f"/dags/{self.dag_id}/dagRuns", json=body))
         return run_id

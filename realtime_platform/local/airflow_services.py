@@ -21,12 +21,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from realtime_platform.config import (POSTGRES_CONN_ID, REPO_ROOT, TRINO_CONN_ID, PlatformSettings,
-                                     airflow_lineage_file)
+from realtime_platform.config import POSTGRES_CONN_ID, REPO_ROOT, TRINO_CONN_ID, PlatformSettings, airflow_lineage_file
 from realtime_platform.local import health
 from realtime_platform.local.paths import StatePaths
-from realtime_platform.local.python_app import (AppPaths, PythonApp, migrate_if_reachable, migrate_then,
-                                               write_home)
+from realtime_platform.local.python_app import AppPaths, PythonApp, migrate_if_reachable, migrate_then, write_home
 from realtime_platform.local.services import Service
 from realtime_platform.local.state_files import secret, write_once, write_private
 

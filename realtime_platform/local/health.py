@@ -38,7 +38,7 @@ def command(describe: str, argv: list[str]) -> HealthCheck:
     """Healthy when `argv` exits 0, for services whose own client knows "ready" better than TCP."""
     def probe() -> bool:
         return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=10).returncode == 0
+                              timeout=10, check=False).returncode == 0
 
     return HealthCheck(describe, probe)
 

@@ -32,7 +32,7 @@ def _mvn(*args: str) -> None:
     tail: list[str] = []
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
         for line in process.stdout:
-            tail = (tail + [line])[-60:]
+            tail = [*tail, line][-60:]
             if line.startswith(("Downloaded from", "[ERROR]")):
                 print("   " + line.rstrip()[:160], flush=True)
     if process.returncode:

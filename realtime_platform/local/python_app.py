@@ -74,7 +74,7 @@ def run_checked(command: list[str], what: str, env: dict[str, str], cwd: Path,
                 tail_lines: int = 20, timeout: float | None = None) -> subprocess.CompletedProcess:
     """Runs `command` with its output captured; when it fails, the error carries the output's end
     (supervisord does not run it, so its log is nowhere else)."""
-    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-tail_lines:])
         raise RuntimeError(f"{what} failed:\n{tail}")
@@ -90,7 +90,7 @@ def run_migration(app: PythonApp, env: dict[str, str]) -> None:
 def at_head(app: PythonApp, env: dict[str, str]) -> bool:
     """Whether the metadata database is at this version's migration head, as the application says."""
     return subprocess.run(["/bin/sh", "-c", app.at_head], env=env, cwd=app.paths.home,
-                          capture_output=True).returncode == 0
+                          capture_output=True, check=False).returncode == 0
 
 
 def migrate_if_reachable(app: PythonApp, cfg: PlatformSettings, env: dict[str, str],

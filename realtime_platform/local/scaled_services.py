@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from realtime_platform.conf_templates import TEMPLATES, render, render_service
+from realtime_platform.conf_templates import TEMPLATES, render
 from realtime_platform.config import PlatformSettings
 from realtime_platform.local import health
 from realtime_platform.local import services as svc

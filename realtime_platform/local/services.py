@@ -12,15 +12,13 @@ import os
 import pwd
 import subprocess
 import uuid
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from realtime_platform.conf_templates import TEMPLATES, render, render_service
 from realtime_platform.config import REPO_ROOT, PlatformSettings
-from realtime_platform.local import health
-from realtime_platform.local import warehouse
+from realtime_platform.local import health, warehouse
 from realtime_platform.local.install import jmx_exporter_agent, s3proxy_jar
 from realtime_platform.local.jvm import find_java_home
 from realtime_platform.local.paths import StatePaths

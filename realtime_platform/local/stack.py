@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import socket
 import time
-from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import psutil
 
 from realtime_platform.config import PlatformSettings
 from realtime_platform.local import airflow_services as airflow
+from realtime_platform.local import processes, supervisor
 from realtime_platform.local import scaled_services as scaled
 from realtime_platform.local import services as svc
 from realtime_platform.local import superset_services as superset
-from realtime_platform.local import processes, supervisor
 from realtime_platform.local.health import wait_until_healthy
 from realtime_platform.local.install import install_all
 from realtime_platform.local.paths import StatePaths, state_paths
@@ -103,7 +103,7 @@ def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
     services = all_services(cfg, paths)
     wanted = {s.name for s in services} if not only else set(only)
     print("== preparing configs and data folders")
-    for (factory, prepare), service in zip(active_specs(cfg), services):
+    for (_factory, prepare), service in zip(active_specs(cfg), services):
         if prepare and service.name in wanted:
             prepare(cfg, paths)
     stop_orphans(paths)

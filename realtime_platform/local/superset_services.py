@@ -30,11 +30,17 @@ import yaml
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import health
-from realtime_platform.local.state_files import secret, write_once, write_private
 from realtime_platform.local.paths import StatePaths
-from realtime_platform.local.python_app import (AppPaths, PythonApp, migrate_if_reachable, migrate_then,
-                                               run_checked, write_home)
+from realtime_platform.local.python_app import (
+    AppPaths,
+    PythonApp,
+    migrate_if_reachable,
+    migrate_then,
+    run_checked,
+    write_home,
+)
 from realtime_platform.local.services import Service
+from realtime_platform.local.state_files import secret, write_once, write_private
 
 SUPERSET_PORT = 8088
 SUPERSET_STAGE = 3  # after Trino (stage 2): the import lists Trino's catalogs; before Airflow (10)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
@@ -82,7 +82,7 @@ def ensure_warehouse(cfg: PlatformSettings, paths: StatePaths) -> str:
         except ClientError as error:
             if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise
-        marker = {"id": found, "created": datetime.now(timezone.utc).isoformat()}
+        marker = {"id": found, "created": datetime.now(UTC).isoformat()}
         s3.put_object(Bucket=cfg.s3_bucket, Key=MARKER_KEY, Body=json.dumps(marker).encode())
         print(f"  created warehouse {found} in bucket {cfg.s3_bucket}")
     if expected != found:

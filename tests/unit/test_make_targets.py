@@ -17,10 +17,11 @@ def _recipe(target: str) -> tuple[list[str], list[str]]:
     return match["deps"].split(), [line.strip() for line in match["body"].splitlines()]
 
 
-def test_make_test_runs_the_default_and_the_scaled_suites_and_ci_runs_make_test():
+def test_make_test_lints_then_runs_the_default_and_the_scaled_suites_and_ci_runs_make_test():
     deps, _ = _recipe("test")
-    assert deps[:2] == ["test-default", "test-scaled"]
+    assert deps == ["lint", "test-default", "test-scaled"]
     assert "exec make test" in (REPO / ".ci" / "run").read_text()
+
 
 
 def test_the_scaled_suite_stops_the_single_stack_and_selects_only_scaled_tests():
