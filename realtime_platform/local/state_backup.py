@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
-from realtime_platform.local import supervisor
+from realtime_platform.local import processes, supervisor
 from realtime_platform.local.paths import StatePaths, state_paths
 from realtime_platform.local.python_app import AppPaths
 
@@ -93,8 +93,11 @@ def _size(path: Path) -> int:
 
 
 def _require_stopped(paths: StatePaths, what: str) -> None:
-    if supervisor.daemon_running(paths):
-        raise StateError(f"{what} needs the stack stopped, so that every part is taken at one moment: "
+    """No supervisord, and no process of the stack left running without it (`make down` stops both)."""
+    running = processes.stack_processes(paths)
+    if supervisor.daemon_running(paths) or running:
+        left = f" ({processes.describe(running)} still running)" if running else ""
+        raise StateError(f"{what} needs the stack stopped, so that every part is taken at one moment{left}: "
                          "run `make down` first")
 
 

@@ -27,6 +27,7 @@ def cfg(tmp_path, monkeypatch):
     monkeypatch.setattr(state_backup, "ENV_FILE", tmp_path / "repo" / ".env")
     monkeypatch.setattr(state_backup, "VERSIONS_FILE", tmp_path / "repo" / "versions.env")
     monkeypatch.setattr(state_backup.supervisor, "daemon_running", lambda paths: False)
+    monkeypatch.setattr(state_backup.processes, "stack_processes", lambda paths: [])
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "versions.env").write_text("# pins\nPINOT_VERSION=0.11.0\nTRINO_VERSION=476\n")
     (tmp_path / "repo" / ".env").write_text("POSTGRES_PASSWORD=first\n")
@@ -107,6 +108,12 @@ def test_each_refuses_a_running_stack_and_backup_a_used_folder(cfg, tmp_path, mo
     for action in (lambda: state_backup.reset(cfg), lambda: state_backup.backup(cfg, tmp_path / "new")):
         with pytest.raises(StateError, match="needs the stack stopped"):
             action()
+    # supervisord gone, but a program it started still running (e.g. after kill -9 of supervisord)
+    monkeypatch.setattr(state_backup.supervisor, "daemon_running", lambda paths: False)
+    monkeypatch.setattr(state_backup.processes, "stack_processes", lambda paths: ["kafka"])
+    monkeypatch.setattr(state_backup.processes, "describe", lambda found: "kafka (pid 42)")
+    with pytest.raises(StateError, match=r"kafka \(pid 42\) still running\): run `make down` first"):
+        state_backup.reset(cfg)
     assert not (tmp_path / "new").exists()
 
 
