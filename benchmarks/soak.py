@@ -142,9 +142,10 @@ class Probes(threading.Thread):
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             while not self.stop.is_set():
                 name = f"soak probe {uuid.uuid4().hex[:12]}"
-                conn.execute("INSERT INTO person (customer_id, name) VALUES (0, %s)", (name,))
+                [(probe_id,)] = conn.execute("INSERT INTO person (customer_id, name) VALUES (0, %s) RETURNING id",
+                                             (name,)).fetchall()
                 committed = time.monotonic()
-                sql = f"SELECT count(*) FROM person WHERE name = '{name}'"
+                sql = f"SELECT count(*) FROM person WHERE id = {int(probe_id)}"
                 while time.monotonic() - committed < 120 and not self.stop.is_set():
                     if pinot_count(self.broker_url, sql):
                         self.latencies.append(time.monotonic() - committed)
