@@ -42,16 +42,16 @@ from realtime_platform.local.stack import status
 
 ADD_SQL = """
 INSERT INTO public.orders (customer_id, status, channel, country, amount, created_at, updated_at)
-SELECT g % 50000, (ARRAY['placed','paid','shipped','delivered'])[1 + g % 4], 'web', 'DE', (g % 10000) / 100.0,
-       now() AT TIME ZONE 'utc' - make_interval(days => 1 + g % 300), now() AT TIME ZONE 'utc'
-FROM generate_series(1, %(rows)s) AS g
+SELECT g %% 50000, (ARRAY['placed','paid','shipped','delivered'])[1 + g %% 4], 'web', 'DE', (g %% 10000) / 100.0,
+       now() AT TIME ZONE 'utc' - make_interval(days => (1 + g %% 300)::int), now() AT TIME ZONE 'utc'
+FROM generate_series(1, %(rows)s::bigint) AS g
 """
 UPDATE_SQL = """
 UPDATE public.orders SET amount = amount + 0.01, updated_at = now() AT TIME ZONE 'utc'
-WHERE order_id >= %(start)s AND order_id < %(start)s + %(rows)s
+WHERE order_id >= %(start)s AND order_id < %(start)s::bigint + %(rows)s::bigint
 """
 DELETE_SQL = """
-DELETE FROM public.orders WHERE order_id IN (SELECT order_id FROM public.orders ORDER BY order_id LIMIT %(rows)s)
+DELETE FROM public.orders WHERE order_id IN (SELECT order_id FROM public.orders ORDER BY order_id LIMIT %(rows)s::bigint)
 """
 TABLES = ("orders", "person")
 
