@@ -67,7 +67,7 @@ with DAG(
     # It re-checks a mismatch itself for a while (CDC lag): one task retry is enough.
     @task(task_id="data_quality", retries=1)
     def data_quality(dag_run=None) -> dict:
-        """Row counts and key sets of the views equal those of their PostgreSQL tables."""
+        """The views hold exactly the rows of their PostgreSQL tables: keys and every shared column's value."""
         return quality.check_views(run_date(dag_run), postgres_conn_id=POSTGRES_CONN_ID,
                                    trino_conn_id=TRINO_CONN_ID)
 
