@@ -14,7 +14,7 @@ seconds a row goes to `<out>/soak.csv`:
 - per Pinot table: documents (every version, `skipUpsert`), keys held (deleted ones too: Pinot 0.11
   soft-deletes) and live rows;
 - per service: RSS; per JVM service: old generation used (`jstat`; it drops only at a GC, so it
-  bounds the live heap from above);
+  bounds the live heap from above); per Pinot server: its heap after GC (as `platformctl status`);
 - per data folder: bytes on disk.
 At the end it prints the growth per million changes, and `<out>/soak.png` when matplotlib is there
 (`pip install matplotlib`). Needs the running, bootstrapped local stack (`make up`). The soak's
@@ -36,6 +36,7 @@ from pathlib import Path
 import psycopg
 import requests
 
+from realtime_platform import pinot_capacity
 from realtime_platform.config import settings
 from realtime_platform.local.paths import state_paths
 from realtime_platform.local.stack import status
@@ -63,12 +64,14 @@ def pinot_count(broker_url: str, sql: str) -> int:
     return int(answer["resultTable"]["rows"][0][0])
 
 
-def pinot_counts(broker_url: str) -> dict[str, int]:
+def pinot_counts(cfg) -> dict[str, int]:
+    """Documents, keys held and live rows per table; each Pinot server's upsert keys and heap after GC."""
     out = {}
     for table in TABLES:
-        out[f"{table}_docs"] = pinot_count(broker_url, f"SELECT count(*) FROM {table} OPTION(skipUpsert=true)")
-        out[f"{table}_keys"] = pinot_count(broker_url, f"SELECT count(*) FROM {table}")
-        out[f"{table}_live"] = pinot_count(broker_url, f"SELECT count(*) FROM {table} WHERE deleted = false")
+        capacity = pinot_capacity.table_capacity(cfg.pinot_broker_url, table)
+        out.update({f"{table}_docs": capacity.documents, f"{table}_keys": capacity.keys, f"{table}_live": capacity.live})
+    for heap in pinot_capacity.server_heaps(cfg.pinot_server_metrics_urls):
+        out[f"pinot_heap_after_gc_mb_{heap.server}"] = round(heap.used_after_gc / 2**20)
     return out
 
 
@@ -162,7 +165,7 @@ class Probes(threading.Thread):
 def sample(cfg, writer: Writer, probes: Probes, started: float, last: dict) -> dict:
     paths = state_paths(cfg)
     row: dict = {"elapsed_s": round(time.monotonic() - started), "changes": writer.changes}
-    counts = pinot_counts(cfg.pinot_broker_url)
+    counts = pinot_counts(cfg)
     window = max(1e-9, time.monotonic() - last.get("at", started))
     row["changes_per_s"] = round((writer.changes - last.get("changes", 0)) / window)
     row["ingested_per_s"] = round((counts["orders_docs"] - last.get("orders_docs", counts["orders_docs"])) / window)
@@ -186,7 +189,8 @@ def growth(rows: list[dict]) -> list[tuple[str, float, float, float]]:
     """(column, first, last, change per 10^6 changes) of the columns that describe size."""
     first, final = rows[0], rows[-1]
     millions = max(1e-9, (final["changes"] - first["changes"]) / 1e6)
-    columns = [c for c in final if c.endswith(("_docs", "_keys", "_live")) or c.startswith(("rss_mb_", "old_used_mb_", "disk_mb_"))]
+    columns = [c for c in final if c.endswith(("_docs", "_keys", "_live"))
+               or c.startswith(("rss_mb_", "old_used_mb_", "pinot_heap_after_gc_mb_", "disk_mb_"))]
     return [(c, first.get(c, 0), final[c], (final[c] - (first.get(c) or 0)) / millions)
             for c in columns if isinstance(final[c], (int, float))]
 
@@ -202,7 +206,8 @@ def plot(rows: list[dict], target: Path) -> bool:
     changes = [r["changes"] / 1e6 for r in rows]
     figure, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True)
     panels = (("Pinot documents and keys", ("orders_docs", "orders_keys", "orders_live")),
-              ("JVM old generation used, MB", tuple(c for c in rows[-1] if c.startswith("old_used_mb_"))),
+              ("JVM old generation used, MB", tuple(c for c in rows[-1]
+                                                    if c.startswith(("old_used_mb_", "pinot_heap_after_gc_mb_")))),
               ("disk, MB", tuple(c for c in rows[-1] if c.startswith("disk_mb_"))),
               ("freshness p95 s / ingested rows/s (÷1000)", ("freshness_p95_s", "ingested_per_s")))
     for axis, (title, columns) in zip(axes.flat, panels):

@@ -89,18 +89,42 @@ def read_cdc_health(cfg):
     return slots, connectors, lags, gaps, unreadable
 
 
-def cmd_metrics(_: argparse.Namespace) -> None:
-    from realtime_platform import cdc_health
+def read_capacity(cfg, unreadable: list[str]):
+    """(Pinot servers' heaps and keys, Pinot tables' documents, keys and live rows); what cannot be
+    read adds a sentence to `unreadable`."""
+    import requests
 
-    slots, connectors, lags, gaps, unreadable = read_cdc_health(_cfg())
+    from realtime_platform import pinot_capacity
+    from realtime_platform.catalog.stream_lineage import stream_tables
+
+    heaps, tables = [], []
+    try:
+        heaps = pinot_capacity.server_heaps(cfg.pinot_server_metrics_urls)
+    except (requests.RequestException, ValueError) as error:
+        unreadable.append(f"Pinot servers' heaps cannot be read: {error}")
+    for table in stream_tables():
+        try:
+            tables.append(pinot_capacity.table_capacity(cfg.pinot_broker_url, table.name))
+        except (requests.RequestException, RuntimeError, KeyError, IndexError) as error:
+            unreadable.append(f"Pinot table {table.name}: its size cannot be read: {error}")
+    return heaps, tables
+
+
+def cmd_metrics(_: argparse.Namespace) -> None:
+    from realtime_platform import cdc_health, pinot_capacity
+
+    cfg = _cfg()
+    slots, connectors, lags, gaps, unreadable = read_cdc_health(cfg)
+    heaps, tables = read_capacity(cfg, unreadable)
     for problem in unreadable:
         print(f"# PROBLEM: {problem}", file=sys.stderr)
     sys.stdout.write(cdc_health.prometheus_text(slots, connectors, lags, gaps))
+    sys.stdout.write(pinot_capacity.prometheus_text(heaps, tables))
 
 
 def print_cdc_health(cfg) -> bool:
-    """Slot lag, connector and task states, Pinot's consumer lag; False when something is wrong."""
-    from realtime_platform import cdc_health
+    """Slot lag, connector and task states, Pinot's consumer lag and capacity; False when something is wrong."""
+    from realtime_platform import cdc_health, pinot_capacity
 
     slots, connectors, lags, gaps, unreadable = read_cdc_health(cfg)
     print(f"\n{'REPLICATION SLOT':<23}{'ACTIVE':<12}{'LAG':>12}")
@@ -120,8 +144,17 @@ def print_cdc_health(cfg) -> bool:
         print(f"\n{'PINOT SEGMENT':<40}{'SERVER':<26}{'CONSUMED':>10}{'INDEXED':>10}  ERROR")
         for gap in failing:
             print(f"{gap.segment:<40}{gap.server:<26}{gap.consumed:>10}{gap.indexed:>10}  {gap.error[:80]}")
+    heaps, tables = read_capacity(cfg, unreadable)
+    print(f"\n{'PINOT TABLE':<23}{'DOCUMENTS':>12}{'KEYS HELD':>12}{'LIVE ROWS':>12}{'DEAD':>7}")
+    for table in tables:
+        print(f"{table.table:<23}{table.documents:>12,}{table.keys:>12,}{table.live:>12,}{table.dead_share:>7.0%}")
+    print(f"\n{'PINOT SERVER':<23}{'UPSERT KEYS':>12}{'HEAP AFTER GC':>16}{'MAX':>9}")
+    for heap in heaps:
+        print(f"{heap.server:<23}{heap.keys:>12,}{heap.used_after_gc / 2**20:>11,.0f}MB {heap.share:>3.0%}"
+              f"{heap.max / 2**20:>7,.0f}MB")
     found = (unreadable + cdc_health.problems(slots, connectors, cfg.slot_lag_limit_bytes)
-             + cdc_health.ingestion_problems(gaps))
+             + cdc_health.ingestion_problems(gaps)
+             + pinot_capacity.problems(heaps, tables, cfg.pinot_heap_limit_share))
     for problem in found:
         print(f"PROBLEM: {problem}")
     return not found

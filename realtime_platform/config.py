@@ -22,6 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # without building the settings (which need the secrets).
 TRINO_CONN_ID = "trino_default"  # Airflow connection to Trino
 POSTGRES_CONN_ID = "postgres_app"  # Airflow connection to the application database (read-only role)
+AIRFLOW_DB_CONN_ID = "airflow_metadata_db"  # Airflow's own database, for the maintenance DAG's `airflow db clean`
 TRINO_USER = "platform"  # the user the platform's own Trino queries run as
 DEFAULT_S3_BUCKET = "realtime-platform"  # the warehouse bucket, unless S3_BUCKET says otherwise
 
@@ -138,6 +139,11 @@ class PlatformSettings(BaseSettings):
 
     # CDC health: `platformctl status` and the cdc_health DAG fail past this replication slot lag.
     slot_lag_limit_bytes: int = Field(1 << 30, description="WAL a replication slot may hold back (bytes).")
+    # Capacity: `platformctl status` and the cdc_health DAG fail when a Pinot server's heap after GC
+    # passes this share of its maximum (Pinot 0.11 keeps every key ever written on the heap).
+    pinot_heap_limit_share: float = Field(0.8, gt=0, le=1, description="Pinot server heap after GC, share of -Xmx.")
+    # Retention: the maintenance DAG removes Airflow's runs and task logs older than this.
+    airflow_retention_days: float = Field(30, ge=0, description="Days of Airflow history (runs, task logs) kept.")
 
     # JVM heaps, sized for a 2-core / 24 GB machine with room for Airflow and Superset.
     kafka_heap: str = "512m"
@@ -186,6 +192,12 @@ class PlatformSettings(BaseSettings):
         return f"http://{self.bind_host}:{self.pinot_broker_port}"
 
     @property
+    def pinot_server_metrics_urls(self) -> list[str]:
+        """The Prometheus pages of the Pinot JVMs that hold segments (their upsert keys and heaps)."""
+        ports = [self.pinot_metrics_port] + ([self.pinot_server_2_metrics_port] if self.scaled else [])
+        return [f"http://{self.bind_host}:{port}/metrics" for port in ports]
+
+    @property
     def trino(self) -> Endpoint:
         return Endpoint("http", self.bind_host, self.trino_port)
 
@@ -232,10 +244,19 @@ class PlatformSettings(BaseSettings):
             "S3_BUCKET": self.s3_bucket,
             "WAREHOUSE": self.warehouse,
             "SLOT_LAG_LIMIT_BYTES": str(self.slot_lag_limit_bytes),
+            "PINOT_HEAP_LIMIT_SHARE": str(self.pinot_heap_limit_share),
+            "AIRFLOW_RETENTION_DAYS": str(self.airflow_retention_days),
+            "PINOT_SERVER_METRICS_URLS": ",".join(self.pinot_server_metrics_urls),
             # With WAREHOUSE=aws every AWS client uses AWS's own endpoints.
             **({"AWS_ENDPOINT_URL_S3": self.object_store_url, "S3_ENDPOINT_URL": self.object_store_url}
                if self.warehouse == "local" else {}),
         }
+
+
+def default_setting(name: str) -> str:
+    """A setting's default as text, for code that reads the setting from its environment variable
+    (a DAG) and must not type the default again."""
+    return str(PlatformSettings.model_fields[name].default)
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from realtime_platform.config import POSTGRES_CONN_ID, REPO_ROOT, TRINO_CONN_ID, PlatformSettings, airflow_lineage_file
+from realtime_platform.config import (
+    AIRFLOW_DB_CONN_ID,
+    POSTGRES_CONN_ID,
+    REPO_ROOT,
+    TRINO_CONN_ID,
+    PlatformSettings,
+    airflow_lineage_file,
+)
 from realtime_platform.local import health
 from realtime_platform.local.paths import StatePaths
 from realtime_platform.local.python_app import AppPaths, PythonApp, migrate_if_reachable, migrate_then, write_home
@@ -154,6 +161,7 @@ def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, s
             f"trino://{cfg.trino_user}@{trino.host_port}/?catalog=hive&protocol={trino.scheme}",
         f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}":
             f"postgresql://{DB_USER}@{host}:{cfg.postgres_port}/{cfg.postgres_db}",
+        f"AIRFLOW_CONN_{AIRFLOW_DB_CONN_ID.upper()}": f"postgresql://{DB_USER}@{host}:{cfg.postgres_port}/{DB_NAME}",
         # [datahub]: DataHub's Airflow plugin records each task's lineage (SQL parsed by DataHub)
         # in a file; the datahub_ingestion DAG's `airflow_lineage` recipe loads it into the catalog.
         "AIRFLOW__DATAHUB__CONN_ID": DATAHUB_CONN_ID,

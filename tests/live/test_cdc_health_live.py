@@ -14,7 +14,7 @@ import psycopg
 import pytest
 import requests
 
-from realtime_platform import cdc_health
+from realtime_platform import cdc_health, pinot_capacity
 from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.trino_client import query
 from tests.live.connectors import paused
@@ -76,3 +76,39 @@ def test_kafka_and_connect_export_prometheus_metrics(bootstrapped, port_setting,
     port = getattr(bootstrapped, port_setting)
     text = requests.get(f"http://{bootstrapped.bind_host}:{port}/metrics", timeout=10).text
     assert expected in text.lower(), text[:2000]
+
+
+def platformctl(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "platformctl"), *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **env})
+
+
+def test_pinot_capacity_is_read_from_pinot_and_a_full_heap_fails_status_and_the_dag(bootstrapped):
+    cfg = bootstrapped
+    with psycopg.connect(cfg.postgres_dsn()) as conn:
+        source_rows = conn.execute("SELECT count(*) FROM orders").fetchone()[0]
+    # Pinot's live rows are the source's rows once the stream has caught up; its documents hold more.
+    wait("Pinot's live orders equal PostgreSQL's",
+         lambda: pinot_capacity.table_capacity(cfg.pinot_broker_url, "orders").live == source_rows, 120)
+    orders = pinot_capacity.table_capacity(cfg.pinot_broker_url, "orders")
+    assert orders.documents >= orders.keys >= orders.live == source_rows, orders
+    [heap] = pinot_capacity.server_heaps(cfg.pinot_server_metrics_urls)
+    assert heap.keys >= orders.keys and 0 < heap.used_after_gc < heap.max, heap
+
+    metrics = platformctl("metrics")
+    assert f'pinot_table_live_rows{{table="orders"}} {source_rows}' in metrics.stdout, metrics.stdout[-3000:]
+
+    status = platformctl("status", PINOT_HEAP_LIMIT_SHARE="0.001")
+    assert status.returncode != 0, status.stdout
+    assert f"{'orders':<23}{orders.documents:>12,}" in status.stdout, status.stdout
+    assert f"PROBLEM: Pinot server {heap.server} heap after GC is" in status.stdout, status.stdout
+
+    client = AirflowClient(cfg, "cdc_health")
+    client.wait_until_known()
+    client.wait_idle()
+    client.set_paused(False)
+    run_id = client.trigger(conf={"pinot_heap_limit_share": 0.001})
+    state, tasks = client.wait_for_run(run_id, timeout_s=300)
+    assert state == "failed" and tasks["check_cdc"] == "failed", tasks
+    log = client.call("GET", f"/dags/cdc_health/dagRuns/{run_id}/taskInstances/check_cdc/logs/1").text
+    assert "heap after GC" in log and "raise PINOT_HEAP" in log, log[-3000:]
