@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-
 # Every table `airflow db clean` knows but `dag` and `dag_version`: deleting a DAG that was not parsed
 # within the retention fails on task instances that still refer to its versions (apache/airflow#71864),
 # and the whole clean-up stops there. A removed DAG's few rows stay.
