@@ -13,12 +13,13 @@ ifdef TOPOLOGY
 export TOPOLOGY
 endif
 
-.PHONY: help install up bootstrap demo test lint test-default test-scaled test-unit down status logs reset clean
+.PHONY: help install up bootstrap demo test lint test-default test-scaled test-unit test-quick down status logs reset clean
 
 help:
 	@echo "make demo    platform up, bootstrap, demo rows through to Trino (the main job)"
 	@echo "make test    the whole test suite: unit + live end-to-end, then the scaled topology's"
 	@echo "             (test-default, test-scaled; each starts its stack if needed)"
+	@echo "make test-unit | test-quick (unit tests; quick: without the slow ones, under a minute)"
 	@echo "make up | down | status | logs [SERVICE=name] | bootstrap | install | reset | clean"
 	@echo "             reset: fresh data, downloads kept; backup/restore: docs/operations.md"
 
@@ -76,6 +77,11 @@ test-scaled: $(STAMP)
 test-unit: $(STAMP)
 	$(CTL) install
 	$(VENV)/bin/pytest -m "not live"
+
+# The unit tests without the slow ones (reference TSum comparisons, process supervision, Pinot's
+# transform check): the loop to run while editing, under a minute.
+test-quick: $(STAMP)
+	$(VENV)/bin/pytest -m "not live and not slow" -q
 
 down: $(STAMP)
 	$(CTL) down

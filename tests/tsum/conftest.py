@@ -26,6 +26,13 @@ def reference_runners() -> Iterator[list[ReferenceRunner]]:
         runner.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Comparisons with the reference TSum run it in subprocesses: `slow`, left out of `make test-quick`."""
+    for item in items:
+        if "reference_runners" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if PROPERTY_STATS:
         terminalreporter.write_sep("-", "tsum property test vs reference")

@@ -115,6 +115,7 @@ def test_a_table_partitioned_unlike_its_topic_is_refused(configs, break_it, mess
     assert "nothing was posted" in result.stderr
 
 
+@pytest.mark.slow
 def test_unreachable_service_is_named(configs):
     result = run_bootstrap(configs)
     assert result.returncode == 1

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from realtime_platform.airflow.key_buckets import (PRIME, Buckets, SqlSide, _fetch_plan, compare, hash_sql,
-                                                   key_hash)
+from realtime_platform.airflow.key_buckets import PRIME, Buckets, SqlSide, _fetch_plan, compare, hash_sql, key_hash
 from realtime_platform.airflow.quality import reconcile, reconcile_sides
 from realtime_platform.column_types import row_digest_value
 from tests.unit.memory_side import MemorySide
@@ -46,6 +45,7 @@ def test_bucket_comparison_equals_the_full_comparison(source, target, limit):
     assert found.changed_meanwhile == 0
 
 
+@pytest.mark.slow
 def test_a_few_late_rows_are_found_by_fetching_a_few_buckets():
     source = [(k,) for k in range(1, 1_000_001)]
     target = source[:-300]  # the newest 300 orders still on their way

@@ -112,6 +112,7 @@ def test_command_health_check_follows_the_exit_code():
     assert not health.command("missing", ["/nonexistent/pg_isready"]).ok()
 
 
+@pytest.mark.slow
 def test_postgres_is_healthy_only_when_pg_isready_passes(cfg):
     """An open port is not enough: a listener that never speaks PostgreSQL's protocol (like a server
     still replaying WAL would refuse it) is unhealthy, while a TCP check would pass."""
@@ -128,6 +129,7 @@ def test_postgres_is_healthy_only_when_pg_isready_passes(cfg):
         assert not service.health.ok()
 
 
+@pytest.mark.slow
 def test_up_only_one_program_leaves_the_others_running(tmp_path):
     """A real supervisord: a changed config applied with `only` restarts only that program."""
     from realtime_platform.local import supervisor
@@ -155,6 +157,7 @@ def test_up_only_one_program_leaves_the_others_running(tmp_path):
         supervisor.shutdown(paths)
 
 
+@pytest.mark.slow
 def test_a_killed_program_stays_down_until_it_is_started_again(tmp_path):
     """A real supervisord: the fault tests' kill -9 and hold-down. The program gets no chance to
     handle a signal (its SIGTERM handler would leave a file), and supervisord does not restart it

@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -32,6 +34,7 @@ def test_the_scaled_suite_stops_the_single_stack_and_selects_only_scaled_tests()
     assert any(line.startswith("TOPOLOGY=scaled") and line.endswith("pytest -m scaled") for line in scaled)
 
 
+@pytest.mark.slow
 def test_scaled_tests_are_collected_only_when_asked_for():
     def collected(*args: str) -> set[str]:
         out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:warnings",

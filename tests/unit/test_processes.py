@@ -68,6 +68,7 @@ def test_children_of_the_running_supervisord_are_not_orphans(tmp_path, spawn):
         child.kill()
 
 
+@pytest.mark.slow
 def test_terminate_stops_politely_then_kills_what_ignores_sigterm(tmp_path, spawn):
     paths = StatePaths(tmp_path)
     polite = spawn(SLEEPER, paths.root, "trino")
@@ -85,6 +86,7 @@ def test_describe_groups_by_service(tmp_path):
     assert processes.describe(entries) == "kafka (2: 1, 3), trino (1: 7)"
 
 
+@pytest.mark.slow
 def test_processes_that_overwrite_their_environment_are_found_by_session(tmp_path):
     """Airflow and Postgres set process titles over their environment: the session still tells."""
     paths = StatePaths(tmp_path)

@@ -10,12 +10,11 @@ import zipfile
 import pytest
 import yaml
 
-from tests.conftest import make_settings
 from realtime_platform.config import REPO_ROOT, PlatformSettings
-from realtime_platform.local import python_app
+from realtime_platform.local import python_app, supervisor
 from realtime_platform.local import superset_services as ss
-from realtime_platform.local import supervisor
 from realtime_platform.local.paths import StatePaths
+from tests.conftest import make_settings
 
 DB_PASSWORD = "ss-db-secret-123"
 ADMIN_PASSWORD = "ss-admin-secret-456"
@@ -107,6 +106,7 @@ def test_prepare_defers_the_upgrade_while_postgres_is_down(cfg, paths, monkeypat
     assert "upgrades it at start" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_prepare_upgrades_then_inits_when_postgres_answers(cfg, paths, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(ss, "ensure_venv", lambda: ss.VENV)

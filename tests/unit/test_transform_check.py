@@ -55,6 +55,7 @@ def test_the_checkers_output_is_read_per_table():
         Finding("FAIL", "insert", "active", "x = 'true'", 'NumberFormatException: For input string: "true"')]}
 
 
+@pytest.mark.slow  # starts Pinot's ingestion code in a JVM
 def test_pinot_ingests_the_orders_samples_and_names_a_throwing_transform(tmp_path):
     folder = REPO_ROOT / "pinot" / "tables" / "002-orders"
     good_table, schema = folder / "orders_table.json", folder / "orders_schema.json"
