@@ -161,9 +161,13 @@ def install_trino_cli(cfg: PlatformSettings, paths: StatePaths, java_home: Path)
     """A `trino` command in .state/bin, backed by io.trino:trino-cli from Maven Central."""
     jar = fetch_artifact(f"io.trino:trino-cli:{cfg.trino_version}:jar:executable")
     launcher = paths.bin / "trino"
+    # org.jline.terminal.dumb=true: without a terminal (a script, a pipe), JLine falls back to a dumb
+    # one silently instead of printing "Unable to create a system terminal"; at a terminal it still
+    # opens the system one.
     launcher.write_text(
         "#!/bin/sh\n"
-        f'exec "{java_home}/bin/java" --enable-native-access=ALL-UNNAMED -jar "{jar}" --server "${{TRINO_URL:-{cfg.trino_url}}}" "$@"\n'
+        f'exec "{java_home}/bin/java" -Dorg.jline.terminal.dumb=true --enable-native-access=ALL-UNNAMED '
+        f'-jar "{jar}" --server "${{TRINO_URL:-{cfg.trino_url}}}" "$@"\n'
     )
     launcher.chmod(0o755)
     return launcher

@@ -30,3 +30,15 @@ def test_demo_runs_every_stage_and_shows_results(bootstrapped):
     catalog = out[out.index("catalog> search 'order'"):]
     assert "urn:li:dataset:(urn:li:dataPlatform:trino,hive.views.orders,PROD)" in catalog
     assert "urn:li:dataProduct:orders-by-day" in catalog
+
+
+def test_the_readmes_trino_cli_call_prints_its_rows_and_no_warning(bootstrapped):
+    """README: `.state/bin/trino --execute "..."`, from a script (no terminal)."""
+    from realtime_platform.local.paths import state_paths
+
+    result = subprocess.run([str(state_paths(bootstrapped).bin / "trino"), "--execute",
+                             "SELECT id, customer_id, name FROM hive.views.person ORDER BY id LIMIT 3"],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 3, result.stdout
+    assert result.stderr == "", result.stderr

@@ -24,3 +24,22 @@ def test_a_tarball_that_does_not_match_stops_the_install(tmp_path, monkeypatch):
     monkeypatch.setattr(install, "fetch_artifact", lambda coordinates: tarball)
     with pytest.raises(RuntimeError, match="versions.env TRINO_SERVER_SHA256"):
         install.install_trino(cfg, state_paths(cfg))
+
+
+@pytest.mark.slow  # starts the CLI's JVM
+def test_the_trino_cli_run_from_a_script_prints_no_terminal_warning(tmp_path):
+    """The launcher runs the real CLI (from ~/.m2, fetched when missing) with no terminal and no
+    server: only the connection error is printed, not JLine's dumb-terminal warning."""
+    import os
+    import subprocess
+
+    from realtime_platform.local.jvm import find_java_home
+
+    cfg = make_settings(tmp_path)
+    paths = state_paths(cfg)
+    paths.bin.mkdir(parents=True)
+    launcher = install.install_trino_cli(cfg, paths, find_java_home(minimum=24))
+    result = subprocess.run([str(launcher), "--execute", "SELECT 1"], stdin=subprocess.DEVNULL, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "TRINO_URL": "http://127.0.0.1:9"})
+    assert result.returncode != 0
+    assert "ConnectException" in result.stderr and "terminal" not in result.stderr, result.stderr
