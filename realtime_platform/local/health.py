@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 import requests
 
+# What a service that is not up yet makes a probe raise: refused or reset connections, timeouts, HTTP
+# errors, a half-written answer. Any other exception is a bug in the probe and is raised at once,
+# rather than looking like "not healthy yet" until the start timeout.
+TRANSIENT: tuple[type[BaseException], ...] = (OSError, requests.RequestException, subprocess.TimeoutExpired)
+
 
 @dataclass(frozen=True)
 class HealthCheck:
@@ -18,11 +23,12 @@ class HealthCheck:
 
     describe: str
     probe: Callable[[], bool]
+    transient: tuple[type[BaseException], ...] = TRANSIENT
 
     def ok(self) -> bool:
         try:
-            return self.probe()
-        except Exception:  # noqa: BLE001 - a probe that raises is simply not healthy yet
+            return bool(self.probe())
+        except self.transient:
             return False
 
 

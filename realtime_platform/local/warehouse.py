@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
-from realtime_platform.local.health import HealthCheck
+from realtime_platform.local.health import TRANSIENT, HealthCheck
 from realtime_platform.local.paths import StatePaths
 
 MARKER_KEY = "_platform/warehouse.json"  # outside every schema location and the metastore folder
@@ -48,8 +48,10 @@ def s3_client(cfg: PlatformSettings):
 
 def object_store_health(cfg: PlatformSettings) -> HealthCheck:
     """Healthy when S3Proxy answers a signed ListBuckets (its port opens before its backend is up)."""
-    return HealthCheck(f"{cfg.object_store_url} S3 ListBuckets",
-                       lambda: s3_client(cfg).list_buckets() is not None)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return HealthCheck(f"{cfg.object_store_url} S3 ListBuckets", lambda: s3_client(cfg).list_buckets() is not None,
+                       transient=(*TRANSIENT, BotoCoreError, ClientError))
 
 
 def id_file(paths: StatePaths) -> Path:
