@@ -15,6 +15,14 @@ import signal
 import time
 
 
+def kill(server, name: str) -> None:
+    """SIGKILL to the program's process group; supervisord restarts it (autorestart=unexpected).
+    (`server`: supervisord's XML-RPC `supervisor` namespace.)"""
+    pid = server.getProcessInfo(name)["pid"]
+    assert pid, f"{name} is not running"
+    os.killpg(os.getpgid(pid), signal.SIGKILL)
+
+
 def kill_and_hold_down(server, name: str, timeout_s: float = 30) -> float:
     """SIGKILL to the program's process group, with no restart until the caller starts it again
     (`server`: supervisord's XML-RPC `supervisor` namespace). Returns when it was killed."""

@@ -8,8 +8,6 @@ waits for health, then for the view to converge, and records the numbers in the 
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 import zlib
@@ -23,6 +21,7 @@ from realtime_platform.local.health import wait_until_healthy
 from realtime_platform.local.paths import state_paths
 from realtime_platform.local.stack import all_services
 from realtime_platform.trino_client import query
+from tests.live import supervised
 
 pytestmark = pytest.mark.live
 
@@ -54,12 +53,6 @@ class ResilientStream(threading.Thread):
             time.sleep(1 / RATE)
 
 
-def kill_process_group(cfg, name: str) -> None:
-    pid = supervisor.rpc(state_paths(cfg)).supervisor.getProcessInfo(name)["pid"]
-    assert pid, f"{name} is not running"
-    os.killpg(os.getpgid(pid), signal.SIGKILL)
-
-
 def compare(cfg) -> tuple[int, int, int, int, int]:
     """(rows expected, rows seen, duplicate keys, missing, extra)."""
     with psycopg.connect(cfg.postgres_dsn()) as conn:
@@ -78,7 +71,7 @@ def test_kill_9_loses_and_duplicates_nothing(bootstrapped, victim, fault_report)
     stream.start()
     time.sleep(KILL_AFTER_S)
     killed_at = time.monotonic()
-    kill_process_group(cfg, victim)
+    supervised.kill(supervisor.rpc(state_paths(cfg)).supervisor, victim)
     time.sleep(2)  # let supervisord notice the exit
     wait_until_healthy(victim, service.health, service.start_timeout_s)
     stream.join()

@@ -34,6 +34,7 @@ from realtime_platform.local.warehouse import (
     s3_client,
 )
 from realtime_platform.trino_client import query
+from tests.live import supervised
 from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
@@ -126,12 +127,6 @@ def record(report, fault: str, before: dict, after: dict, seconds: float) -> Non
                    f"{before['summary']} -> {after['summary']}", views_ok, f"{seconds:.0f}s"))
 
 
-def kill_program(cfg, name: str) -> None:
-    pid = supervisor.rpc(state_paths(cfg)).supervisor.getProcessInfo(name)["pid"]
-    assert pid, f"{name} is not running"
-    os.killpg(os.getpgid(pid), signal.SIGKILL)
-
-
 def process_lines(cfg, step: str) -> list[str]:
     paths = state_paths(cfg)
     found = processes.stack_processes(paths)
@@ -148,7 +143,7 @@ def test_kill_9_of_a_service_loses_nothing(warehouse, victim, warehouse_report):
     cfg = warehouse
     before = counts(cfg)
     killed_at = time.monotonic()
-    kill_program(cfg, victim)
+    supervised.kill(supervisor.rpc(state_paths(cfg)).supervisor, victim)
     time.sleep(3)  # let supervisord see the exit and restart it
     after, seconds = wait_recovered(cfg, killed_at)
     record(warehouse_report, f"kill -9 {victim}", before, after, seconds)
@@ -305,7 +300,7 @@ def test_trino_killed_during_a_refresh_leaves_the_previous_report(warehouse):
         time.sleep(0.2)
     time.sleep(2)
     assert refresh.is_alive(), "the refresh finished before it could be killed: make it slower"
-    kill_program(cfg, "trino")
+    supervised.kill(supervisor.rpc(state_paths(cfg)).supervisor, "trino")
     refresh.join(60)
     assert failure, "the killed refresh reported success"
     wait_recovered(cfg, time.monotonic())
