@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from realtime_platform import cdc_health, pinot_capacity
-from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.trino_client import query
+from tests.live.airflow_runs import ready_client
 from tests.live.connectors import paused
 from tests.live.polling import wait
 
@@ -36,10 +36,7 @@ def slot(cfg) -> cdc_health.SlotLag:
 
 def test_a_lagging_slot_fails_status_and_the_dag_then_recovers_with_no_row_lost(bootstrapped):
     cfg = bootstrapped
-    client = AirflowClient(cfg, "cdc_health")
-    client.wait_until_known()
-    client.wait_idle()
-    client.set_paused(False)
+    client = ready_client(cfg, "cdc_health")
     with paused(cfg.connect_url, "person"):
         with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
             conn.execute("INSERT INTO person (customer_id, name) "
@@ -103,10 +100,7 @@ def test_pinot_capacity_is_read_from_pinot_and_a_full_heap_fails_status_and_the_
     assert f"{'orders':<23}{orders.documents:>12,}" in status.stdout, status.stdout
     assert f"PROBLEM: Pinot server {heap.server} heap after GC is" in status.stdout, status.stdout
 
-    client = AirflowClient(cfg, "cdc_health")
-    client.wait_until_known()
-    client.wait_idle()
-    client.set_paused(False)
+    client = ready_client(cfg, "cdc_health")
     run_id = client.trigger(conf={"pinot_heap_limit_share": 0.001})
     state, tasks = client.wait_for_run(run_id, timeout_s=300)
     assert state == "failed" and tasks["check_cdc"] == "failed", tasks

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 import datahub  # noqa: E402,F401 - a required dependency: missing fails, never skips
-
 from realtime_platform.catalog import recipes, runner  # noqa: E402
+from tests.live.airflow_runs import run_dag  # noqa: E402
 
 pytestmark = pytest.mark.live
 
@@ -26,18 +26,6 @@ TERM_ORDER = "urn:li:glossaryTerm:Commerce.Order"
 PRODUCT = "urn:li:dataProduct:orders-by-day"
 DESCRIBED_DASHBOARD = "urn:li:dashboard:(superset,orders-by-day)"  # only while Superset is down
 CREATE_ORDERS_VIEW_JOB = "urn:li:dataJob:(urn:li:dataFlow:(airflow,create_views,prod),orders)"
-
-
-def run_dag(cfg, dag_id: str) -> None:
-    from realtime_platform.local.airflow_client import AirflowClient
-
-    client = AirflowClient(cfg, dag_id)
-    client.wait_until_known()
-    client.wait_idle()  # e.g. a run the scheduler or an asset just started
-    client.set_paused(False)
-    state, tasks = client.wait_for_run(client.trigger())
-    assert state == "success", f"{dag_id}: {tasks}"
-    client.wait_idle()
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.local.airflow_services import airflow_paths
 from realtime_platform.local.paths import state_paths
+from tests.live.airflow_runs import ready_client
 from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
@@ -30,10 +31,7 @@ def first_try_succeeded(client: AirflowClient, run_id: str) -> bool:
 def test_a_zero_day_retention_removes_the_earlier_run_and_its_logs_and_nothing_else(bootstrapped):
     cfg = bootstrapped
     logs = airflow_paths(state_paths(cfg)).logs / "dag_id=maintenance"
-    client = AirflowClient(cfg, "maintenance")
-    client.wait_until_known()
-    client.wait_idle()
-    client.set_paused(False)
+    client = ready_client(cfg, "maintenance")
 
     first = client.trigger(conf={"retention_days": 30})
     state, tasks = client.wait_for_run(first, timeout_s=300)

@@ -35,6 +35,7 @@ from realtime_platform.local.warehouse import (
 )
 from realtime_platform.trino_client import query
 from tests.live import supervised
+from tests.live.airflow_runs import run_dag
 from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
@@ -42,17 +43,6 @@ pytestmark = pytest.mark.live
 RECOVER_S = 600
 REPORT = "hive.reports.orders_by_day"
 SUMMARY = "hive.summaries.orders_patterns"
-
-
-def run_dag(cfg, dag_id: str) -> None:
-    from realtime_platform.local.airflow_client import AirflowClient
-
-    client = AirflowClient(cfg, dag_id)
-    client.wait_until_known()
-    client.wait_idle()
-    client.set_paused(False)
-    state, tasks = client.wait_for_run(client.trigger())
-    assert state == "success", f"{dag_id}: {tasks}"
 
 
 def counts(cfg) -> dict[str, int]:
