@@ -2,8 +2,8 @@
 
 Daily: `airflow db clean` removes runs, task instances, XComs, log lines and asset events older than
 `retention_days` (default `AIRFLOW_RETENTION_DAYS`) from the metadata database (connection
-`airflow_metadata_db`), and the same runs' task log folders go. `dag_ids` (a list) limits both to those DAGs. The logic is
-realtime_platform.airflow.maintenance.
+`airflow_metadata_db`), and the same runs' task log folders go. `dag_ids` (a list) limits both to
+those DAGs. The logic is realtime_platform.airflow.maintenance.
 """
 
 from __future__ import annotations
