@@ -16,6 +16,9 @@ seconds a row goes to `<out>/soak.csv`:
 - per service: RSS; per JVM service: old generation used (`jstat`; it drops only at a GC, so it
   bounds the live heap from above); per Pinot server: its heap after GC (as `platformctl status`);
 - per data folder: bytes on disk.
+With `--compact-above SHARE`, `platformctl stream compact orders` runs (realtime_platform/compaction.py)
+whenever the orders table's dead share passes SHARE, while the writer goes on; its output goes to
+`<out>/compaction.log` and the samples say when it ran (`compacting`).
 At the end it prints the growth per million changes, and `<out>/soak.png` when matplotlib is there
 (`pip install matplotlib`). Needs the running, bootstrapped local stack (`make up`). The soak's
 orders stay in the table; its probes are deleted.
@@ -162,9 +165,43 @@ class Probes(threading.Thread):
         return taken
 
 
-def sample(cfg, writer: Writer, probes: Probes, started: float, last: dict) -> dict:
+class Compactions(threading.Thread):
+    """Compacts `orders` each time it is asked to (`due`), one at a time, logging to a file."""
+
+    def __init__(self, cfg, log: Path):
+        super().__init__(daemon=True)
+        self.cfg, self.log = cfg, log
+        self.due, self.running, self.stop = threading.Event(), threading.Event(), threading.Event()
+        self.done: list[float] = []  # seconds each compaction took
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        from realtime_platform import compaction
+
+        with self.log.open("a") as out:
+            while not self.stop.is_set():
+                if not self.due.wait(1):
+                    continue
+                self.running.set()
+                started = time.monotonic()
+                try:
+                    compaction.compact(compaction.cli_services(self.cfg), "orders",
+                                       log=lambda line: print(line, file=out, flush=True))
+                    self.done.append(time.monotonic() - started)
+                except Exception as error:  # noqa: BLE001 -- reported at the end; the soak goes on
+                    self.error = error
+                    print(f"compaction failed: {error!r}", file=out, flush=True)
+                    return
+                finally:
+                    self.due.clear()
+                    self.running.clear()
+
+
+def sample(cfg, writer: Writer, probes: Probes, started: float, last: dict,
+           compactions: Compactions | None = None) -> dict:
     paths = state_paths(cfg)
-    row: dict = {"elapsed_s": round(time.monotonic() - started), "changes": writer.changes}
+    row: dict = {"elapsed_s": round(time.monotonic() - started), "changes": writer.changes,
+                 "compacting": int(bool(compactions and compactions.running.is_set()))}
     counts = pinot_counts(cfg)
     window = max(1e-9, time.monotonic() - last.get("at", started))
     row["changes_per_s"] = round((writer.changes - last.get("changes", 0)) / window)
@@ -216,7 +253,10 @@ def plot(rows: list[dict], target: Path) -> bool:
             if column == "ingested_per_s":
                 values = [v / 1000 if isinstance(v, (int, float)) else None for v in values]
             axis.plot(changes, [v if isinstance(v, (int, float)) else float("nan") for v in values], label=column)
-        axis.set_title(title)
+        for changed, compacting in zip(changes, (r.get("compacting") for r in rows)):
+            if compacting:
+                axis.axvline(changed, color="grey", alpha=0.3, linewidth=4)
+        axis.set_title(title + (" (grey: compacting)" if any(r.get("compacting") for r in rows) else ""))
         axis.legend(fontsize=7)
     for axis in axes[-1]:
         axis.set_xlabel("changes (millions)")
@@ -234,26 +274,37 @@ def main() -> None:
     parser.add_argument("--sample", type=float, default=30, help="seconds between samples")
     parser.add_argument("--probe-every", type=float, default=2, help="seconds between freshness probes")
     parser.add_argument("--out", type=Path, default=Path("soak-out"))
+    parser.add_argument("--compact-above", type=float, default=None,
+                        help="compact orders whenever its dead share passes this (e.g. 0.8)")
     args = parser.parse_args()
     cfg = settings()
     args.out.mkdir(parents=True, exist_ok=True)
     writer = Writer(cfg.postgres_dsn(), args.live_keys, args.rate, args.changes, args.duration)
     probes = Probes(cfg.postgres_dsn(), cfg.pinot_broker_url, args.probe_every)
+    compactions = None
+    if args.compact_above is not None:
+        compactions = Compactions(cfg, args.out / "compaction.log")
+        compactions.start()
     started, last, rows = time.monotonic(), {}, []
-    rows.append(sample(cfg, writer, probes, started, last))
+    rows.append(sample(cfg, writer, probes, started, last, compactions))
     writer.start()
     probes.start()
     try:
         while writer.is_alive():
             writer.join(args.sample)
-            rows.append(sample(cfg, writer, probes, started, last))
+            rows.append(sample(cfg, writer, probes, started, last, compactions))
             r = rows[-1]
+            documents = r["orders_docs"]
+            if compactions and documents and 1 - r["orders_live"] / documents >= args.compact_above:
+                compactions.due.set()
             print(f"  {r['elapsed_s']:>6}s  {r['changes']:>11,} changes  {r['changes_per_s']:>6}/s written  "
                   f"{r['ingested_per_s']:>6}/s ingested  p95 {r['freshness_p95_s']}s  "
-                  f"orders: {r['orders_docs']:,} docs, {r['orders_keys']:,} keys, {r['orders_live']:,} live",
-                  flush=True)
+                  f"orders: {r['orders_docs']:,} docs, {r['orders_keys']:,} keys, {r['orders_live']:,} live"
+                  + ("  (compacting)" if r["compacting"] else ""), flush=True)
     finally:
         writer.stop.set()
+        if compactions:
+            compactions.stop.set()
         probes.stop.set()
         probes.join(150)
         columns = list(dict.fromkeys(c for r in rows for c in r))
@@ -263,6 +314,11 @@ def main() -> None:
             out.writerows(rows)
     if writer.error:
         raise SystemExit(f"the writer failed: {writer.error}")
+    if compactions:
+        print(f"compactions: {len(compactions.done)}, "
+              f"{', '.join(f'{s:.0f}s' for s in compactions.done) or '-'} (log: {args.out / 'compaction.log'})")
+        if compactions.error:
+            raise SystemExit(f"a compaction failed: {compactions.error}")
     print(f"\n{'measure':<34}{'start':>14}{'end':>14}{'per 10^6 changes':>20}")
     for column, first, final, per_million in growth(rows):
         print(f"{column:<34}{first:>14,}{final:>14,}{per_million:>20,.0f}")

@@ -18,6 +18,7 @@ from airflow.sdk import DAG, Asset, task
 from jinja2 import StrictUndefined
 
 from realtime_platform.airflow import quality
+from realtime_platform.airflow.compaction import stand_in_hook
 from realtime_platform.airflow.run_date import run_date
 from realtime_platform.airflow.views import build_order, discover
 from realtime_platform.config import DEFAULT_S3_BUCKET, POSTGRES_CONN_ID, TRINO_CONN_ID
@@ -60,6 +61,8 @@ with DAG(
             do_xcom_push=False,
             # downstream DAGs (e.g. tsum_summaries) run when a view they read is rebuilt
             outlets=[Asset(f"hive.views.{view.name}")],
+            # While a compaction rebuilds a stream's Pinot table, its view reads the stand-in.
+            pre_execute=stand_in_hook,
         )
         for upstream in sorted(view.depends_on):
             views[upstream] >> views[view.name]

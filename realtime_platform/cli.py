@@ -189,7 +189,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_stream(args: argparse.Namespace) -> None:
-    from realtime_platform import stream_commands
+    from realtime_platform import compaction, stream_commands
 
     cfg = _cfg()
     try:
@@ -199,7 +199,9 @@ def cmd_stream(args: argparse.Namespace) -> None:
             stream_commands.remove(cfg, stream_commands.parts(args.stream), drop_table=args.drop_table)
         elif args.action == "sync":
             stream_commands.sync(cfg, args.stream)
-    except stream_commands.StreamCommandError as error:
+        elif args.action == "compact":
+            compaction.compact(compaction.cli_services(cfg), args.stream, timeout_s=args.timeout)
+    except (stream_commands.StreamCommandError, compaction.CompactionError) as error:
         sys.exit(f"platformctl stream {args.action}: {error}")
 
 
@@ -265,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("folder", type=Path)
     p.add_argument("--replace", action="store_true", help="wipe the state's data first")
     p.set_defaults(func=cmd_restore)
-    p = sub.add_parser("stream", help="add a stream from its PostgreSQL table, follow its changes, or remove it (docs/adding-a-stream.md)")
+    p = sub.add_parser("stream", help="add a stream from its PostgreSQL table, follow its changes, compact or remove it (docs/adding-a-stream.md)")
     streams = p.add_subparsers(dest="action", required=True)
     q = streams.add_parser("add", help="write the stream's files from the table, apply them, bootstrap")
     q.add_argument("table", help="schema.table in PostgreSQL (public. when no schema is given)")
@@ -277,6 +279,10 @@ def main(argv: list[str] | None = None) -> None:
     q = streams.add_parser("remove", help="take the stream out of every service and delete its files")
     q.add_argument("stream")
     q.add_argument("--drop-table", action="store_true", help="drop the source table too (default: keep it)")
+    q = streams.add_parser("compact", help="rebuild the stream's Pinot table from its live rows (deleted keys and "
+                                           "old versions dropped) while its view keeps serving")
+    q.add_argument("stream")
+    q.add_argument("--timeout", type=float, default=1800, help="seconds each snapshot and comparison may take")
     p.set_defaults(func=cmd_stream)
     args = parser.parse_args(argv)
     args.func(args)

@@ -144,6 +144,10 @@ class PlatformSettings(BaseSettings):
     pinot_heap_limit_share: float = Field(0.8, gt=0, le=1, description="Pinot server heap after GC, share of -Xmx.")
     # Retention: the maintenance DAG removes Airflow's runs and task logs older than this.
     airflow_retention_days: float = Field(30, ge=0, description="Days of Airflow history (runs, task logs) kept.")
+    # Compaction: the compact_streams DAG rebuilds a stream's Pinot table past both (realtime_platform/compaction.py).
+    pinot_compact_dead_share: float = Field(0.5, ge=0, le=1, description="Share of a table's documents that are "
+                                            "superseded versions or deleted keys.")
+    pinot_compact_min_documents: int = Field(1_000_000, ge=0, description="Documents a table holds at least.")
 
     # JVM heaps, sized for a 2-core / 24 GB machine with room for Airflow and Superset.
     kafka_heap: str = "512m"
@@ -246,6 +250,8 @@ class PlatformSettings(BaseSettings):
             "SLOT_LAG_LIMIT_BYTES": str(self.slot_lag_limit_bytes),
             "PINOT_HEAP_LIMIT_SHARE": str(self.pinot_heap_limit_share),
             "AIRFLOW_RETENTION_DAYS": str(self.airflow_retention_days),
+            "PINOT_COMPACT_DEAD_SHARE": str(self.pinot_compact_dead_share),
+            "PINOT_COMPACT_MIN_DOCUMENTS": str(self.pinot_compact_min_documents),
             "PINOT_SERVER_METRICS_URLS": ",".join(self.pinot_server_metrics_urls),
             # With WAREHOUSE=aws every AWS client uses AWS's own endpoints.
             **({"AWS_ENDPOINT_URL_S3": self.object_store_url, "S3_ENDPOINT_URL": self.object_store_url}

@@ -19,6 +19,7 @@ import re
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -280,14 +281,27 @@ def _roll_segments(cfg: PlatformSettings, name: str) -> None:
     print(f"pinot table {name}: completed segments reloaded, consuming again with the new schema")
 
 
+def _postgres_runner(cfg: PlatformSettings):
+    def run(sql: str, params: tuple) -> None:
+        with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
+            pg.execute(sql, params)
+    return run
+
+
 def _snapshot(cfg: PlatformSettings, source_table: str, topic_prefix: str, timeout_s: float) -> None:
-    """Re-sends every row of the table (a Debezium incremental snapshot, asked for in debezium.signal),
-    while changes go on streaming; waits for the connector's notification that it is done. Its read
-    events carry the LSN the stream had reached, later than the row's earlier changes, so Pinot's
-    upsert (comparison column lsn) takes them, and a change made while the snapshot ran wins over it."""
+    incremental_snapshot(cfg.kafka_bootstrap, _postgres_runner(cfg), source_table, topic_prefix, timeout_s)
+
+
+def incremental_snapshot(kafka_bootstrap: str, run_sql: Callable[[str, tuple], None], source_table: str,
+                         topic_prefix: str, timeout_s: float, log: Callable[[str], None] = print) -> None:
+    """Re-sends every row of the table (a Debezium incremental snapshot, asked for in debezium.signal
+    through `run_sql`), while changes go on streaming; waits for the connector's notification that it
+    is done. Its read events carry the LSN the stream had reached, later than the row's earlier
+    changes, so Pinot's upsert (comparison column lsn) takes them, and a change made while the
+    snapshot ran wins over it."""
     from confluent_kafka import Consumer, TopicPartition
 
-    consumer = Consumer({"bootstrap.servers": cfg.kafka_bootstrap, "group.id": f"stream-sync-{uuid.uuid4()}",
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": f"stream-snapshot-{uuid.uuid4()}",
                          "enable.auto.commit": False})
     try:
         partitions = consumer.list_topics(NOTIFICATIONS_TOPIC, timeout=10).topics[NOTIFICATIONS_TOPIC].partitions
@@ -295,10 +309,9 @@ def _snapshot(cfg: PlatformSettings, source_table: str, topic_prefix: str, timeo
             TopicPartition(NOTIFICATIONS_TOPIC, p), timeout=10)[1]) for p in partitions]
         consumer.assign(start)
         signal = str(uuid.uuid4())
-        with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
-            pg.execute("INSERT INTO debezium.signal (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
-                       (signal, json.dumps({"data-collections": [source_table], "type": "incremental"})))
-        print(f"incremental snapshot of {source_table} asked for (signal {signal})")
+        run_sql("INSERT INTO debezium.signal (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
+                (signal, json.dumps({"data-collections": [source_table], "type": "incremental"})))
+        log(f"incremental snapshot of {source_table} asked for (signal {signal})")
         deadline, started = time.monotonic() + timeout_s, time.monotonic()
         while time.monotonic() < deadline:
             message = consumer.poll(1)
@@ -312,14 +325,13 @@ def _snapshot(cfg: PlatformSettings, source_table: str, topic_prefix: str, timeo
                 raise StreamCommandError(f"the snapshot of {source_table} ended {extra.get('status')}: see "
                                          f"`platformctl logs connect`")
             if note.get("type") == "IN_PROGRESS":
-                print(f"  snapshot: read up to key {extra.get('last_processed_key', '?')} "
-                      f"of {extra.get('maximum_key', '?')}")
+                log(f"  snapshot: read up to key {extra.get('last_processed_key', '?')} "
+                    f"of {extra.get('maximum_key', '?')}")
             if note.get("type") == "TABLE_SCAN_COMPLETED":
-                print(f"  snapshot: {extra.get('total_rows_scanned', '?')} rows read")
+                log(f"  snapshot: {extra.get('total_rows_scanned', '?')} rows read")
             if note.get("type") == "COMPLETED":
-                print(f"incremental snapshot of {source_table}: done in {time.monotonic() - started:.1f}s")
-                with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
-                    pg.execute("DELETE FROM debezium.signal WHERE id = %s", (signal,))
+                log(f"incremental snapshot of {source_table}: done in {time.monotonic() - started:.1f}s")
+                run_sql("DELETE FROM debezium.signal WHERE id = %s", (signal,))
                 return
         raise StreamCommandError(f"no notification that the snapshot of {source_table} finished after "
                                  f"{timeout_s:.0f}s (topic {NOTIFICATIONS_TOPIC})")

@@ -13,3 +13,8 @@ SELECT format('GRANT CONNECT ON DATABASE %I TO airflow', current_database()) \ge
 GRANT USAGE ON SCHEMA public TO airflow;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO airflow;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO airflow;
+
+-- The compact_streams DAG asks Debezium for incremental snapshots of a stream's table by writing
+-- to its signal table (realtime_platform/compaction.py); it reads and writes nothing else there.
+GRANT USAGE ON SCHEMA debezium TO airflow;
+GRANT SELECT, INSERT, DELETE ON debezium.signal TO airflow;  -- DELETE ... WHERE reads it too

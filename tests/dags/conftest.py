@@ -78,6 +78,7 @@ def task_info(task):
         "conn_id": getattr(task, "conn_id", None),
         "handler": getattr(getattr(task, "handler", None), "__name__", None),
         "requires_result_fetch": getattr(task, "requires_result_fetch", None),
+        "pre_execute": getattr(getattr(task, "_pre_execute_hook", None), "__qualname__", None),
         "do_xcom_push": task.do_xcom_push,
         "split_statements": getattr(task, "split_statements", None),
         "sql": getattr(task, "sql", None),

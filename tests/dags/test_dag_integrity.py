@@ -60,6 +60,8 @@ def test_create_views_has_one_trino_task_per_sql_file(parse_dags):
         assert task["handler"] == "fetch_all_handler"
         assert task["requires_result_fetch"] or task["do_xcom_push"]
         assert task["split_statements"] is True
+        # while a compaction rebuilds a stream's Pinot table, the view reads its stand-in
+        assert task["pre_execute"] == "stand_in_hook"
 
 
 def test_create_views_dependencies_follow_the_sql(parse_dags):

@@ -21,3 +21,9 @@ def run_dag(cfg, dag_id: str) -> None:
     state, tasks = client.wait_for_run(client.trigger())
     assert state == "success", f"{dag_id}: {tasks}"
     client.wait_idle()
+
+
+def first_try_succeeded(client: AirflowClient, run_id: str) -> bool:
+    """No retry hid a failure: every task of the run succeeded at its first try."""
+    tasks = client.call("GET", f"/dags/{client.dag_id}/dagRuns/{run_id}/taskInstances").json()["task_instances"]
+    return all(t["state"] == "success" and t["try_number"] == 1 for t in tasks)

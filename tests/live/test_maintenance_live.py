@@ -11,7 +11,7 @@ import pytest
 from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.local.airflow_services import airflow_paths
 from realtime_platform.local.paths import state_paths
-from tests.live.airflow_runs import ready_client
+from tests.live.airflow_runs import first_try_succeeded, ready_client
 from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
@@ -20,12 +20,6 @@ pytestmark = pytest.mark.live
 def run_ids(client: AirflowClient, dag_id: str) -> set[str]:
     runs = client.call("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 1000}).json()["dag_runs"]
     return {run["dag_run_id"] for run in runs}
-
-
-def first_try_succeeded(client: AirflowClient, run_id: str) -> bool:
-    """No retry hid a failure: every task of the run succeeded at its first try."""
-    tasks = client.call("GET", f"/dags/maintenance/dagRuns/{run_id}/taskInstances").json()["task_instances"]
-    return all(t["state"] == "success" and t["try_number"] == 1 for t in tasks)
 
 
 def test_a_zero_day_retention_removes_the_earlier_run_and_its_logs_and_nothing_else(bootstrapped):

@@ -1,0 +1,357 @@
+"""Compaction by rebuild: a stream's Pinot table rebuilt from its live rows only (#23).
+
+Pinot 0.11 keeps every key and every version an upsert table has seen; it cannot drop one. A table
+rebuilt now starts consuming the stream's topic at its end and gets every live row from a Debezium
+incremental snapshot, so deleted keys and superseded versions are not in it. Its name stays: the
+bootstrap, the Trino catalog, `status` and the catalog know the table by name. Readers of the
+stream's view must see no gap, so the rebuild goes through a stand-in, `<name>_rebuild`:
+
+1. build the stand-in; once it holds what the table holds, row for row and value for value (through
+   the view's own SELECT), mark it serving and point the view at it;
+2. drop the table and build it again the same way; once it holds what the stand-in holds, point the
+   view back, then drop the stand-in.
+
+A view switch is one CREATE OR REPLACE VIEW. A table is dropped only after the Trino queries that
+were running at the switch have ended. The serving mark is kept in Pinot, in the stand-in's table
+config (`metadata.customConfigs`): a `create_views` run during a compaction builds the view on the
+stand-in too (`read_stand_ins`, in the view tasks' pre-execute hook). A compaction stopped half-way starts
+again from what Pinot and the view show.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+
+from realtime_platform.pinot_capacity import TableCapacity, table_capacity
+from realtime_platform.polling import wait
+
+STAND_IN_SUFFIX = "_rebuild"
+SERVING = "compactionServing"  # key in the stand-in's metadata.customConfigs: "true" while it serves
+OFFSET_RESET = "stream.kafka.consumer.prop.auto.offset.reset"
+
+
+class CompactionError(RuntimeError):
+    """A compaction that cannot go on; the message says what was found and what to do."""
+
+
+@dataclass(frozen=True)
+class CompactionServices:
+    """Where the services are, and how to run SQL on them (the CLI and the DAG bind them differently)."""
+
+    controller_url: str
+    broker_url: str
+    kafka_bootstrap: str
+    trino: Callable[[str], list[tuple]]  # one statement, every row fetched
+    postgres: Callable[[str, tuple], None]  # one statement with parameters, committed (the snapshot's signal)
+
+
+@dataclass
+class CompactionReport:
+    stream: str
+    before: TableCapacity
+    after: TableCapacity | None = None
+    seconds: float = 0.0
+    steps: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        after = self.after
+        lines = [f"{self.stream}: compacted in {self.seconds:.0f}s",
+                 f"  {'':<10} {'DOCUMENTS':>12} {'KEYS HELD':>12} {'LIVE ROWS':>12} {'DEAD':>6}"]
+        for label, cap in (("before", self.before), ("after", after)):
+            if cap is not None:
+                lines.append(f"  {label:<10} {cap.documents:>12,} {cap.keys:>12,} {cap.live:>12,} "
+                             f"{cap.dead_share:>6.0%}")
+        return "\n".join(lines)
+
+
+def stand_in_name(name: str) -> str:
+    return f"{name}{STAND_IN_SUFFIX}"
+
+
+# --- what the views read ------------------------------------------------------------------------------
+def _table_reference(table: str) -> re.Pattern:
+    return re.compile(rf"\bpinot\.default\.{re.escape(table)}\b", re.IGNORECASE)
+
+
+def read_stand_ins(sql: str, serving: dict[str, str]) -> str:
+    """`sql` reading each serving stand-in instead of its table (`serving`: table -> stand-in)."""
+    for table, stand_in in serving.items():
+        sql = _table_reference(table).sub(f"pinot.default.{stand_in}", sql)
+    return sql
+
+
+def serving_stand_ins(controller_url: str, timeout_s: float = 10) -> dict[str, str]:
+    """Table -> its stand-in, for every stand-in that Pinot marks serving."""
+    serving = {}
+    for table in _tables(controller_url, timeout_s):
+        if table.endswith(STAND_IN_SUFFIX) and _is_serving(_table_config(controller_url, table, timeout_s)):
+            serving[table[: -len(STAND_IN_SUFFIX)]] = table
+    return serving
+
+
+def view_definition(trino: Callable[[str], list[tuple]], view: str) -> str | None:
+    catalog, schema, name = view.split(".")
+    rows = trino(f"SELECT view_definition FROM {catalog}.information_schema.views "
+                 f"WHERE table_schema = '{schema}' AND table_name = '{name}'")
+    return rows[0][0] if rows else None
+
+
+def reads(definition: str, name: str) -> str | None:
+    """Which of the stream's tables (itself or its stand-in) a view's SELECT reads."""
+    for table in (stand_in_name(name), name):
+        if _table_reference(table).search(definition):
+            return table
+    return None
+
+
+def on_table(definition: str, name: str, table: str) -> str:
+    """The view's SELECT reading `table`, one of the stream's two tables, instead of the other."""
+    current = reads(definition, name)
+    if current is None:
+        raise CompactionError(f"the view does not read pinot.default.{name}: nothing to switch")
+    return _table_reference(current).sub(f"pinot.default.{table}", definition)
+
+
+# --- Pinot --------------------------------------------------------------------------------------------
+def _get(url: str, timeout_s: float = 10, **params) -> dict:
+    response = requests.get(url, params=params or None, timeout=timeout_s)
+    response.raise_for_status()
+    return response.json()
+
+
+def _send(method: str, url: str, what: str, timeout_s: float = 60, **kwargs) -> None:
+    response = requests.request(method, url, timeout=timeout_s, **kwargs)
+    if not response.ok:
+        raise CompactionError(f"Pinot refused to {what}: HTTP {response.status_code} {response.text[:500]}")
+
+
+def _tables(controller_url: str, timeout_s: float = 10) -> list[str]:
+    return _get(f"{controller_url}/tables", timeout_s)["tables"]
+
+
+def _table_config(controller_url: str, table: str, timeout_s: float = 10) -> dict:
+    return _get(f"{controller_url}/tables/{table}", timeout_s, type="realtime").get("REALTIME") or {}
+
+
+def _is_serving(config: dict) -> bool:
+    return ((config.get("metadata") or {}).get("customConfigs") or {}).get(SERVING) == "true"
+
+
+def _with_serving(config: dict, serving: bool) -> dict:
+    config = copy.deepcopy(config)
+    custom = config.setdefault("metadata", {}).setdefault("customConfigs", {})
+    if serving:
+        custom[SERVING] = "true"
+    else:
+        custom.pop(SERVING, None)
+    return config
+
+
+def _consuming(controller_url: str, table: str) -> int:
+    ideal = _get(f"{controller_url}/tables/{table}/idealstate").get("REALTIME") or {}
+    return sum("CONSUMING" in hosts.values() for hosts in ideal.values())
+
+
+def rebuilt_config(config: dict, table: str) -> dict:
+    """`config` (a live realtime table's) for a table named `table` that starts at the topic's end;
+    not serving."""
+    config = _with_serving(config, serving=False)
+    config["tableName"] = table
+    config.setdefault("segmentsConfig", {})["schemaName"] = table
+    config["tableIndexConfig"]["streamConfigs"][OFFSET_RESET] = "largest"
+    return config
+
+
+def _drop(controller_url: str, table: str, schema_too: bool, log: Callable[[str], None]) -> None:
+    if table in _tables(controller_url):
+        # retention=0d: the segments are deleted now, not kept 7 days in Pinot's deleted-segments folder.
+        _send("DELETE", f"{controller_url}/tables/{table}", f"drop table {table}",
+              params={"type": "realtime", "retention": "0d"})
+    wait(f"Pinot's servers dropped {table}",
+         lambda: requests.get(f"{controller_url}/tables/{table}/externalview", timeout=10).status_code == 404, 180)
+    if schema_too and requests.get(f"{controller_url}/schemas/{table}", timeout=10).ok:
+        _send("DELETE", f"{controller_url}/schemas/{table}", f"drop schema {table}")
+    log(f"pinot table {table}: dropped")
+
+
+# --- the steps ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Stream:
+    name: str
+    view: str  # hive.views.<name>
+    key: tuple[str, ...]
+    source_table: str
+    topic_prefix: str
+    offset_reset: str  # the table file's: restored once the rebuilt table consumes
+
+
+def _stream(name: str, repo) -> _Stream:
+    from realtime_platform import stream_config
+
+    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", repo / "dags" / "sql" / "views")
+    stream = next((s for s in streams.streams if s.name == name), None)
+    if stream is None or stream.connector is None or stream.source_table is None or stream.manifest is None:
+        raise CompactionError(f"no stream {name} with a connector, a source table and a view manifest "
+                              f"(dags/sql/views/{name}.yml) in the repository")
+    if not stream.table.upsert:
+        raise CompactionError(f"{name} is not an upsert table: it holds no superseded versions to drop")
+    streams_config = json.loads(stream.table_file.read_text())["tableIndexConfig"]["streamConfigs"]
+    return _Stream(name, stream.manifest.view, tuple(stream.manifest.key), stream.source_table,
+                   stream.connector.config["topic.prefix"], streams_config.get(OFFSET_RESET, "smallest"))
+
+
+def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, schema: dict,
+           partitions: int, timeout_s: float, log: Callable[[str], None]) -> None:
+    """Creates `table` like the live config `like`, consuming from the topic's end, then re-sends
+    every live row into the topic (Debezium's incremental snapshot)."""
+    from realtime_platform.stream_commands import StreamCommandError, incremental_snapshot
+
+    controller = svc.controller_url
+    if not requests.get(f"{controller}/schemas/{table}", timeout=10).ok:
+        _send("POST", f"{controller}/schemas", f"create schema {table}", json={**schema, "schemaName": table})
+    _send("POST", f"{controller}/tables", f"create table {table}", json=rebuilt_config(like, table))
+    wait(f"{table} consuming in {partitions} partitions", lambda: _consuming(controller, table) >= partitions, 120, 1)
+    topic = like["tableIndexConfig"]["streamConfigs"]["stream.kafka.topic.name"]
+    log(f"pinot table {table}: created, consuming from the end of topic {topic}")
+    try:
+        incremental_snapshot(svc.kafka_bootstrap, svc.postgres, stream.source_table, stream.topic_prefix,
+                             timeout_s, log)
+    except StreamCommandError as error:
+        raise CompactionError(str(error)) from error
+
+
+def _compare(svc: CompactionServices, stream: _Stream, serving_sql: str, candidate_sql: str):
+    """The candidate SELECT against the one the view serves now, by key and every column's value
+    (realtime_platform.airflow.key_buckets; both run on Trino)."""
+    from realtime_platform.airflow.key_buckets import SqlSide, compare
+    from realtime_platform.column_types import trino_text
+
+    catalog, schema, view = stream.view.split(".")
+    columns = svc.trino(f"SELECT column_name, data_type FROM {catalog}.information_schema.columns "
+                        f"WHERE table_schema = '{schema}' AND table_name = '{view}' ORDER BY ordinal_position")
+    content = tuple((c, trino_text(c, t), t.startswith(("varchar", "char", "json")))
+                    for c, t in columns if c not in stream.key)
+
+    def side(label: str, sql: str) -> SqlSide:
+        return SqlSide(label, f"({sql}) AS {label}", stream.key, lambda q, _: svc.trino(q),
+                       content=content, engine="trino")
+
+    return compare(side("serving", serving_sql), side("rebuilt", candidate_sql))
+
+
+def _wait_equal(svc: CompactionServices, stream: _Stream, serving_sql: str, candidate_sql: str,
+                what: str, timeout_s: float, log: Callable[[str], None]) -> None:
+    """Compares until the two agree: both tables consume the same topic, one may lag a moment."""
+    from realtime_platform.airflow.key_buckets import SideError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            found = _compare(svc, stream, serving_sql, candidate_sql)
+        except SideError as error:
+            # Trino's Pinot catalog learns of a new table, and of new segments, within
+            # pinot.metadata-expiry (trino/catalogs/pinot.properties).
+            if time.monotonic() >= deadline:
+                raise CompactionError(f"{what}: {error}") from error
+            log(f"{what}: Trino cannot read it yet ({str(error.__cause__ or error)[:160]}); trying again")
+            time.sleep(2)
+            continue
+        differing = found.missing + found.extra + found.differing + found.duplicate_target
+        if differing == 0 and found.source_rows == found.target_rows:
+            log(f"{what}: equal, {found.target_rows:,} rows, every column")
+            return
+        if time.monotonic() >= deadline:
+            raise CompactionError(
+                f"{what}: not equal after {timeout_s:.0f}s ({found.source_rows:,} rows served, "
+                f"{found.target_rows:,} rebuilt; missing {found.missing}, extra {found.extra}, values differing "
+                f"{found.differing}, e.g. keys {list(found.sample_missing)[:3]} {list(found.sample_extra)[:3]}); "
+                f"the view still reads the complete table")
+        log(f"{what}: {differing} rows differ yet ({found.target_rows:,} of {found.source_rows:,}); comparing again")
+        time.sleep(2)
+
+
+def _running_queries(svc: CompactionServices) -> set[str]:
+    return {row[0] for row in svc.trino("SELECT query_id FROM system.runtime.queries "
+                                        "WHERE state NOT IN ('FINISHED', 'FAILED')")}
+
+
+def _switch(svc: CompactionServices, stream: _Stream, definition: str, log: Callable[[str], None]) -> None:
+    """Points the view at `definition`'s table, then waits for the queries that may still read the other."""
+    svc.trino(f"CREATE OR REPLACE VIEW {stream.view} AS {definition}")
+    running = _running_queries(svc)
+    wait("Trino queries started before the switch ended", lambda: not running & _running_queries(svc), 600, 1)
+    log(f"{stream.view}: reads {reads(definition, stream.name)}")
+
+
+def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 1800,
+            log: Callable[[str], None] = print) -> CompactionReport:
+    """Rebuilds the stream's Pinot table from its live rows while its view keeps serving (module doc)."""
+    from realtime_platform.config import REPO_ROOT
+
+    started = time.monotonic()
+    stream = _stream(name, repo or REPO_ROOT)
+    stand_in = stand_in_name(name)
+    controller = svc.controller_url
+    definition = view_definition(svc.trino, stream.view)
+    if definition is None:
+        raise CompactionError(f"no view {stream.view}: run create_views first (the view is what readers read)")
+    if reads(definition, name) is None:
+        raise CompactionError(f"{stream.view} does not read pinot.default.{name}: nothing to switch")
+    tables = _tables(controller)
+    report = CompactionReport(name, table_capacity(svc.broker_url, name if name in tables else stand_in))
+    log(report.describe().splitlines()[-1].replace("before", f"{name} before", 1))
+
+    if reads(definition, name) == name:
+        # Step 1: the stand-in, built from the live rows, then serving.
+        _drop(controller, stand_in, schema_too=True, log=log)  # what a stopped run left
+        like, schema = _table_config(controller, name), _get(f"{controller}/schemas/{name}")
+        _build(svc, stream, stand_in, like, schema, _consuming(controller, name), timeout_s, log)
+        _wait_equal(svc, stream, definition, on_table(definition, name, stand_in),
+                    f"{stand_in} against {name}", timeout_s, log)
+        _send("PUT", f"{controller}/tables/{stand_in}", f"mark {stand_in} serving",
+              json=_with_serving(_table_config(controller, stand_in), serving=True))
+        _switch(svc, stream, on_table(definition, name, stand_in), log)
+        report.steps.append(f"{stand_in} built and serving")
+
+    # Step 2: the table itself, dropped and built again, then serving again; the stand-in dropped.
+    schema = _get(f"{controller}/schemas/{name}")
+    _drop(controller, name, schema_too=False, log=log)
+    stand_in_config = _table_config(controller, stand_in)
+    _build(svc, stream, name, stand_in_config, schema, _consuming(controller, stand_in), timeout_s, log)
+    serving = on_table(definition, name, stand_in)
+    _wait_equal(svc, stream, serving, on_table(definition, name, name), f"{name} against {stand_in}", timeout_s, log)
+    # The table's config as it was: the end-of-topic start only mattered at creation.
+    restored = rebuilt_config(stand_in_config, name)
+    restored["tableIndexConfig"]["streamConfigs"][OFFSET_RESET] = stream.offset_reset
+    _send("PUT", f"{controller}/tables/{name}", f"update table {name}", json=restored)
+    _send("PUT", f"{controller}/tables/{stand_in}", f"unmark {stand_in}",
+          json=_with_serving(stand_in_config, serving=False))
+    back = on_table(definition, name, name)
+    for _ in range(3):  # a create_views task that read the mark before it was taken off may have switched it
+        _switch(svc, stream, back, log)
+        if reads(view_definition(svc.trino, stream.view) or "", name) == name:
+            break
+    else:
+        raise CompactionError(f"{stream.view} kept being switched to {stand_in}: is a create_views run stuck?")
+    _drop(controller, stand_in, schema_too=True, log=log)
+    report.steps.append(f"{name} rebuilt and serving; {stand_in} dropped")
+    report.after = table_capacity(svc.broker_url, name)
+    report.seconds = time.monotonic() - started
+    log(report.describe())
+    return report
+
+
+def cli_services(cfg) -> CompactionServices:
+    """The services of the local stack (PlatformSettings)."""
+    from realtime_platform.stream_commands import _postgres_runner
+    from realtime_platform.trino_client import query
+
+    return CompactionServices(cfg.pinot_controller_url, cfg.pinot_broker_url, cfg.kafka_bootstrap,
+                              trino=lambda sql: query(cfg, sql), postgres=_postgres_runner(cfg))
