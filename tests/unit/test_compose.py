@@ -263,6 +263,15 @@ def test_jobs_get_the_variables_their_scripts_require(services):
         assert required and required <= set(environment(services[name])), (name, required)
 
 
+def test_the_airflow_scheduler_has_every_variable_the_tasks_read(services):
+    """A task runs with the scheduler's environment (LocalExecutor); what the DAGs and their task code
+    read as os.environ["..."] must be there, or the task fails on a KeyError in compose only."""
+    sources = [*(REPO / "dags").glob("*.py"), *(REPO / "realtime_platform" / "airflow").glob("*.py")]
+    read = {name for path in sources for name in re.findall(r'os\.environ\["(\w+)"\]', path.read_text())}
+    assert {"KAFKA_BOOTSTRAP", "PINOT_CONTROLLER_URL"} <= read  # the scan finds them
+    assert read <= set(environment(services["airflow-scheduler"])), sorted(read - set(environment(services["airflow-scheduler"])))
+
+
 def test_long_running_airflow_services_get_no_secret_values(services):
     for name in ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
         secrets = [key for key in environment(services[name])
