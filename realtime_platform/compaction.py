@@ -227,10 +227,10 @@ def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, sch
         raise CompactionError(str(error)) from error
 
 
-def _compare(svc: CompactionServices, stream: _Stream, serving_sql: str, candidate_sql: str):
-    """The candidate SELECT against the one the view serves now, by key and every column's value
-    (realtime_platform.airflow.key_buckets; both run on Trino)."""
-    from realtime_platform.airflow.key_buckets import SqlSide, compare
+def _sides(svc: CompactionServices, stream: _Stream, serving_sql: str, candidate_sql: str):
+    """The SELECT the view serves now and the candidate, as key_buckets sides on Trino: keys and
+    every column's value."""
+    from realtime_platform.airflow.key_buckets import SqlSide
     from realtime_platform.column_types import trino_text
 
     catalog, schema, view = stream.view.split(".")
@@ -243,18 +243,21 @@ def _compare(svc: CompactionServices, stream: _Stream, serving_sql: str, candida
         return SqlSide(label, f"({sql}) AS {label}", stream.key, lambda q, _: svc.trino(q),
                        content=content, engine="trino")
 
-    return compare(side("serving", serving_sql), side("rebuilt", candidate_sql))
+    return side("serving", serving_sql), side("rebuilt", candidate_sql)
 
 
 def _wait_equal(svc: CompactionServices, stream: _Stream, serving_sql: str, candidate_sql: str,
                 what: str, timeout_s: float, log: Callable[[str], None]) -> None:
-    """Compares until the two agree: both tables consume the same topic, one may lag a moment."""
-    from realtime_platform.airflow.key_buckets import SideError
+    """Until every key range of the candidate has been seen equal to the served one, keys and values
+    (key_buckets.converge): both tables consume the same topic, so a range equal once stays equal,
+    and writes going on meanwhile do not keep the check from ending."""
+    from realtime_platform.airflow.key_buckets import SideError, converge
 
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            found = _compare(svc, stream, serving_sql, candidate_sql)
+            found = converge(*_sides(svc, stream, serving_sql, candidate_sql), max(0.0, deadline - time.monotonic()))
+            break
         except SideError as error:
             # Trino's Pinot catalog learns of a new table, and of new segments, within
             # pinot.metadata-expiry (trino/catalogs/pinot.properties).
@@ -262,19 +265,13 @@ def _wait_equal(svc: CompactionServices, stream: _Stream, serving_sql: str, cand
                 raise CompactionError(f"{what}: {error}") from error
             log(f"{what}: Trino cannot read it yet ({str(error.__cause__ or error)[:160]}); trying again")
             time.sleep(2)
-            continue
-        differing = found.missing + found.extra + found.differing + found.duplicate_target
-        if differing == 0 and found.source_rows == found.target_rows:
-            log(f"{what}: equal, {found.target_rows:,} rows, every column")
-            return
-        if time.monotonic() >= deadline:
-            raise CompactionError(
-                f"{what}: not equal after {timeout_s:.0f}s ({found.source_rows:,} rows served, "
-                f"{found.target_rows:,} rebuilt; missing {found.missing}, extra {found.extra}, values differing "
-                f"{found.differing}, e.g. keys {list(found.sample_missing)[:3]} {list(found.sample_extra)[:3]}); "
-                f"the view still reads the complete table")
-        log(f"{what}: {differing} rows differ yet ({found.target_rows:,} of {found.source_rows:,}); comparing again")
-        time.sleep(2)
+    if not found.converged:
+        shown = ", ".join(f"[{a}, {b})" for a, b in found.unmatched[:5])
+        raise CompactionError(
+            f"{what}: {len(found.unmatched)} ranges of {', '.join(stream.key)} never equal in {timeout_s:.0f}s "
+            f"({shown}{', ...' if len(found.unmatched) > 5 else ''}); the view still reads the complete table")
+    log(f"{what}: equal, every key range and column ({found.rows:,} rows, {found.ranges_equal:,} ranges, "
+        f"{found.rounds} rounds)")
 
 
 def _running_queries(svc: CompactionServices) -> set[str]:

@@ -21,6 +21,7 @@ same function in Python, and tests check the three agree.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -116,6 +117,8 @@ class KeySide(Protocol):
     def bounds(self) -> tuple[int | None, int | None, int]: ...  # min, max of the first column; rows
     def aggregates(self, buckets: Buckets, start: int | None = None,
                    end: int | None = None) -> dict[int, Aggregate]: ...  # of keys in [start, end)
+    def aggregates_in(self, buckets: Buckets,
+                      ranges: Sequence[tuple[int, int]]) -> dict[int, Aggregate]: ...  # keys in any [start, end)
     def rows(self, start: int, end: int) -> list[Row]: ...  # rows whose first key column is in [start, end)
     def values(self, keys: Sequence[Key]) -> dict[Key, dict[str, str | None]]: ...  # canonical text by column
 
@@ -161,13 +164,19 @@ class SqlSide:
         """The row digest's SQL, as a one-item list; empty without content."""
         return [row_digest([(text, free) for _, text, free in self.content], self.engine)] if self.content else []
 
-    def aggregates_sql(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> str:
+    def aggregates_sql(self, buckets: Buckets, start: int | None = None, end: int | None = None,
+                       ranges: Sequence[tuple[int, int]] | None = None) -> str:
+        first = self.key_columns[0]
+        conditions = self._in_range(start, end)
+        if ranges is not None:
+            conditions.append("(" + (" OR ".join(f"({first} >= {a} AND {first} < {b})" for a, b in ranges)
+                                     or "false") + ")")
         h1, h2 = hash_sql(self.key_columns)
         columns = [f"{buckets.sql(self.key_columns[0])} AS bucket", f"{h1} AS h1", f"{h2} AS h2",
                    *(f"{digest} AS d" for digest in self._digest())]
         sums = ["count(*)", "sum(h1)", "sum(h2)", *(digest_sums("d", self.engine) if self.content else [])]
         return (f"SELECT bucket, {', '.join(sums)} FROM (SELECT {', '.join(columns)} FROM {self.relation}"
-                f"{self._where(*self._in_range(start, end))}) AS keyed GROUP BY bucket")
+                f"{self._where(*conditions)}) AS keyed GROUP BY bucket")
 
     def rows_sql(self, start: int, end: int) -> str:
         columns = ", ".join([*self.key_columns, *self._digest()])
@@ -184,7 +193,13 @@ class SqlSide:
         return (None if low is None else int(low)), (None if high is None else int(high)), int(rows)
 
     def aggregates(self, buckets: Buckets, start: int | None = None, end: int | None = None) -> dict[int, Aggregate]:
-        rows = self._run(self.aggregates_sql(buckets, start, end))
+        return self._aggregates(self.aggregates_sql(buckets, start, end))
+
+    def aggregates_in(self, buckets: Buckets, ranges: Sequence[tuple[int, int]]) -> dict[int, Aggregate]:
+        return self._aggregates(self.aggregates_sql(buckets, ranges=ranges))
+
+    def _aggregates(self, sql: str) -> dict[int, Aggregate]:
+        rows = self._run(sql)
         if not self.content:
             return {int(row[0]): tuple(int(v) for v in row[1:]) for row in rows}
         return {int(row[0]): (*(int(v) for v in row[1:4]), digest_total([int(v) for v in row[4:]])) for row in rows}
@@ -317,6 +332,62 @@ def _compare_range(source: KeySide, target: KeySide, buckets: Buckets, start: in
         result.keys_fetched += len(source_rows) + len(target_rows)
         if not _add_differences(result, source_rows, target_rows, sample):
             result.changed_meanwhile += 1
+
+
+@dataclass
+class Convergence:
+    """What `converge` found: key ranges seen equal, and those never seen equal before the deadline."""
+
+    rows: int = 0  # the source's rows when it started
+    ranges_equal: int = 0
+    rounds: int = 0
+    unmatched: list[tuple[int, int]] = field(default_factory=list)  # [start, end) of the first key column
+
+    @property
+    def converged(self) -> bool:
+        return not self.unmatched
+
+
+def _merged(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
+
+
+def converge(source: KeySide, target: KeySide, timeout_s: float, pause_s: float = 1.0,
+             clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> Convergence:
+    """Whether every key range of the two sides is equal at some moment, keys and contents: for two
+    sides that apply the same ordered changes (two Pinot upsert tables consuming one topic), a range
+    equal once stays equal but for either side's lag, so a range is checked until it is seen equal
+    once. While writes go on, a large range seldom holds still between the two reads; each round
+    compares the ranges not yet seen equal by buckets a quarter as wide, down to single keys."""
+    (s_low, s_high, s_rows), (t_low, t_high, t_rows) = _both(source.bounds, target.bounds)
+    lows = [v for v in (s_low, t_low) if v is not None]
+    highs = [v for v in (s_high, t_high) if v is not None]
+    buckets = Buckets.plan(min(lows, default=None), max(highs, default=None), max(s_rows, t_rows))
+    result = Convergence(rows=s_rows)
+    ranges: list[tuple[int, int]] | None = None  # None: every key
+    deadline = clock() + timeout_s
+    while True:
+        result.rounds += 1
+        source_aggregates, target_aggregates = _both(
+            lambda b=buckets, r=ranges: source.aggregates(b) if r is None else source.aggregates_in(b, r),
+            lambda b=buckets, r=ranges: target.aggregates(b) if r is None else target.aggregates_in(b, r))
+        suspect = _suspect(source_aggregates, target_aggregates)
+        result.ranges_equal += len(source_aggregates.keys() | target_aggregates.keys()) - len(suspect)
+        ranges = _merged([buckets.key_range(b) for b in suspect])
+        if not ranges:
+            return result
+        if clock() >= deadline:
+            result.unmatched = ranges
+            return result
+        # Finer buckets over the same origin: each one lies inside one of the coarser buckets.
+        buckets = Buckets(buckets.low, max(1, buckets.width // 4))
+        sleep(pause_s)
 
 
 def _add_differences(result: Comparison, source_rows: list[Row], target_rows: list[Row], sample: int) -> bool:

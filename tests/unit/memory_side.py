@@ -35,6 +35,13 @@ class MemorySide:
             out[buckets.of(key[0])] = [a + b for a, b in zip(agg, sums)]
         return {b: tuple(a) for b, a in out.items()}
 
+    def aggregates_in(self, buckets: Buckets, ranges: Sequence[tuple[int, int]]) -> dict[int, Aggregate]:
+        out: dict[int, Aggregate] = {}
+        for start, end in ranges:  # disjoint: buckets split across two ranges are summed
+            for bucket, sums in self.aggregates(buckets, start, end).items():
+                out[bucket] = tuple(a + b for a, b in zip(out.get(bucket, (0,) * len(sums)), sums))
+        return out
+
     def rows(self, start: int, end: int) -> list[Row]:
         self.fetched.append((start, end))
         return [(k, self._digest(i)) for i, k in enumerate(self.keys) if start <= k[0] < end]

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from realtime_platform.airflow.key_buckets import PRIME, Buckets, SqlSide, _fetch_plan, compare, hash_sql, key_hash
+from realtime_platform.airflow.key_buckets import (
+    PRIME,
+    Buckets,
+    SqlSide,
+    _fetch_plan,
+    compare,
+    converge,
+    hash_sql,
+    key_hash,
+)
 from realtime_platform.airflow.quality import reconcile, reconcile_sides
 from realtime_platform.column_types import row_digest_value
 from tests.unit.memory_side import MemorySide
@@ -213,3 +222,74 @@ def test_content_sql_hashes_each_row_once_per_engine():
         uses = sql.split(" AS d ")[0].count("(d)") + sql.split(" AS d ")[0].count("(d,")
         assert uses == (1 if engine == "postgres" else 2)
         assert side.values_sql([(1,), (2,)]).endswith("WHERE ((id = 1) OR (id = 2))")
+
+
+# --- converge: every key range seen equal once ------------------------------------------------------
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Lagging(MemorySide):
+    """A side that receives `late` keys only after it has answered `after` aggregate queries."""
+
+    def __init__(self, keys, late, after: int):
+        super().__init__("rebuilt", keys)
+        self.late, self.after, self.asked = list(late), after, 0
+
+    def _catch_up(self) -> None:
+        self.asked += 1
+        if self.asked > self.after and self.late:
+            self.keys += self.late
+            self.late = []
+
+    def aggregates(self, buckets, start=None, end=None):
+        self._catch_up()
+        return super().aggregates(buckets, start, end)
+
+    def aggregates_in(self, buckets, ranges):
+        self._catch_up()
+        return MemorySide("rebuilt", self.keys).aggregates_in(buckets, ranges)  # one query, asked once
+
+
+@settings(**SETTINGS)
+@seed(20261205)
+@given(source=unique_keys_1, dropped=st.sets(st.integers(0, 399), max_size=5))
+def test_converge_names_every_key_never_seen_equal_and_only_ranges_holding_a_difference(source, dropped):
+    """Against the full comparison: a key missing for good lies in an unmatched range, and every
+    unmatched range holds a key that differs."""
+    target = [k for i, k in enumerate(source) if i not in dropped]
+    clock = FakeClock()
+    found = converge(MemorySide("serving", source), MemorySide("rebuilt", target), timeout_s=5,
+                     clock=clock, sleep=clock.sleep)
+    missing = {k[0] for k in set(source) - set(target)}
+    assert found.converged == (not missing)
+    for key in missing:
+        assert any(start <= key < end for start, end in found.unmatched), (key, found.unmatched)
+    for start, end in found.unmatched:
+        assert any(start <= key < end for key in missing), (start, end, missing)
+
+
+def test_converge_waits_for_a_lagging_side_and_then_holds():
+    source = [(k,) for k in range(1, 5001)]
+    late = [(k,) for k in range(2000, 2100)]
+    clock = FakeClock()
+    target = Lagging([k for k in source if k not in set(late)], late, after=3)
+    found = converge(MemorySide("serving", source), target, timeout_s=60, clock=clock, sleep=clock.sleep)
+    assert found.converged and found.rounds == 4 and found.rows == 5000
+    # Rounds after the first compare only the ranges still differing, by finer buckets.
+    assert target.asked == 4 and clock.now == 3
+
+
+def test_converge_gives_up_at_the_deadline_with_the_ranges_never_equal():
+    clock = FakeClock()
+    found = converge(MemorySide("serving", [(1,), (500,), (9000,)]), MemorySide("rebuilt", [(1,), (9000,)]),
+                     timeout_s=3, clock=clock, sleep=clock.sleep)
+    assert not found.converged and found.rounds == 4
+    assert found.unmatched == [(500, 501)] or all(s <= 500 < e for s, e in found.unmatched)
