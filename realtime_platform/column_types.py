@@ -213,7 +213,7 @@ def carriage(column: PostgresColumn) -> Carriage:
 
 # --- Canonical text: how data_quality compares a value of PostgreSQL with the view's -------------
 # Both engines turn each value into the same text, so a hash of a row's text can be compared per key
-# bucket (realtime_platform/airflow/key_buckets.py). The rules, one per family of types:
+# bucket (realtime_platform/key_buckets.py). The rules, one per family of types:
 #   numbers, booleans, text, UUIDs, enums, JSON text: their plain text;
 #   numeric(p,s) and decimal(p,s): the decimal with its scale's digits ('12.3400');
 #   real and double: the hex of their IEEE 754 bits (exact, no formatting differences);

@@ -230,8 +230,8 @@ def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, sch
 def _sides(svc: CompactionServices, stream: _Stream, serving_sql: str, candidate_sql: str):
     """The SELECT the view serves now and the candidate, as key_buckets sides on Trino: keys and
     every column's value."""
-    from realtime_platform.airflow.key_buckets import SqlSide
     from realtime_platform.column_types import trino_text
+    from realtime_platform.key_buckets import SqlSide
 
     catalog, schema, view = stream.view.split(".")
     columns = svc.trino(f"SELECT column_name, data_type FROM {catalog}.information_schema.columns "
@@ -251,7 +251,7 @@ def _wait_equal(svc: CompactionServices, stream: _Stream, serving_sql: str, cand
     """Until every key range of the candidate has been seen equal to the served one, keys and values
     (key_buckets.converge): both tables consume the same topic, so a range equal once stays equal,
     and writes going on meanwhile do not keep the check from ending."""
-    from realtime_platform.airflow.key_buckets import SideError, converge
+    from realtime_platform.key_buckets import SideError, converge
 
     deadline = time.monotonic() + timeout_s
     while True:

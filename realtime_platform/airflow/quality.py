@@ -7,7 +7,7 @@ view, extra rows in the view, keys present more than once on either side, and ro
 differ in any column the view shares with the table (by name; each engine writes each value as the
 same canonical text, realtime_platform/column_types.py). Each engine aggregates keys and row digests
 by bucket; only the buckets that differ are fetched key by key, and a few differing keys column by
-column (realtime_platform.airflow.key_buckets), so the task's time and memory do not follow the tables.
+column (realtime_platform.key_buckets), so the task's time and memory do not follow the tables.
 The orders view covers a window of days before the run's logical date; the same window is applied
 to PostgreSQL (`created_at` is a TIMESTAMP holding UTC there, see postgres/init/101-orders.sql,
 and epoch milliseconds in Pinot).
@@ -29,9 +29,9 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 
 from realtime_platform import postgres_tables
-from realtime_platform.airflow.key_buckets import KeySide, SqlSide, compare
 from realtime_platform.column_types import is_free_text, postgres_text, trino_text
 from realtime_platform.config import POSTGRES_CONN_ID, TRINO_CONN_ID
+from realtime_platform.key_buckets import KeySide, SqlSide, compare
 
 # The orders view keeps the orders created in the ORDERS_WINDOW_DAYS days before the logical date:
 # [run date - ORDERS_WINDOW_DAYS, run date), in UTC. The DAG passes this number to orders.sql as a param.

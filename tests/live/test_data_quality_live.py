@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from realtime_platform.airflow import quality
-from realtime_platform.airflow.key_buckets import REFINE_ABOVE, hash_sql, key_hash
+from realtime_platform.key_buckets import REFINE_ABOVE, hash_sql, key_hash
 from realtime_platform.column_types import digest_sums, digest_total, row_digest, row_digest_value
 from realtime_platform.trino_client import connect
 from tests.live.connectors import paused

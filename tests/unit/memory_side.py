@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from realtime_platform.airflow.key_buckets import Aggregate, Buckets, Key, Row, key_hash
+from realtime_platform.key_buckets import Aggregate, Buckets, Key, Row, key_hash
 from realtime_platform.column_types import row_digest_value
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from realtime_platform.airflow.key_buckets import (
+from realtime_platform.key_buckets import (
     PRIME,
     Buckets,
     SqlSide,
