@@ -56,9 +56,10 @@ $(BROWSER):
 
 test: lint test-default test-scaled
 
-# ruff on the platform's code and DAGs (rules: [tool.ruff] in pyproject.toml).
+# ruff and mypy on the platform's code and DAGs ([tool.ruff] and [tool.mypy] in pyproject.toml).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check realtime_platform dags
+	$(VENV)/bin/mypy
 
 # Unit tests and the live suite on the single-process topology.
 test-default: $(STAMP) $(BROWSER)

@@ -90,5 +90,5 @@ with DAG(
         return prune(lambda sql: hook.get_records(sql) or [])
 
     pruned = prune_reports()
-    for view in views.values():
-        view >> pruned
+    for view_task in views.values():
+        view_task >> pruned

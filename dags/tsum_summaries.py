@@ -16,7 +16,7 @@ from realtime_platform.airflow.operators import TSumSummaryOperator
 from realtime_platform.config import DEFAULT_S3_BUCKET
 from realtime_platform.streams import streams
 
-SUMMARIZED = [s for s in streams() if s.summarize]
+SUMMARIZED = [(s, s.summarize) for s in streams() if s.summarize]
 
 with DAG(
     dag_id="tsum_summaries",
@@ -24,7 +24,7 @@ with DAG(
     doc_md=__doc__,
     # Every summarized view's asset (create_views' view tasks update them all on each run): one
     # run once they are all rebuilt.
-    schedule=[Asset(s.view) for s in SUMMARIZED],
+    schedule=[Asset(s.view) for s, _ in SUMMARIZED],
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
@@ -32,12 +32,12 @@ with DAG(
     default_args={"owner": "platform", "retries": 2, "retry_delay": timedelta(minutes=1)},
     params={"s3_bucket": os.environ.get("S3_BUCKET", DEFAULT_S3_BUCKET)},
 ):
-    for stream in SUMMARIZED:
+    for stream, summarize in SUMMARIZED:
         TSumSummaryOperator(
             task_id=f"summarize_{stream.name}",
             view=stream.view,
-            columns=stream.summarize.columns,
-            partition_column=stream.summarize.partition_column,
-            partitions=stream.summarize.partitions,
+            columns=summarize.columns,
+            partition_column=summarize.partition_column,
+            partitions=summarize.partitions,
             outlets=[Asset(stream.patterns_table)],  # triggers datahub_ingestion
         )

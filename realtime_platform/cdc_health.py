@@ -156,7 +156,7 @@ def pinot_ingestion_gaps(controller_url: str, broker_url: str, tables: Iterable[
     for table in sorted(tables):
         try:
             response = requests.get(f"{controller_url}/debug/tables/{table}",
-                                    params={"type": "REALTIME", "verbosity": 1}, timeout=timeout_s)
+                                    params={"type": "REALTIME", "verbosity": "1"}, timeout=timeout_s)
             response.raise_for_status()
             consuming = []
             for info in response.json():

@@ -67,7 +67,7 @@ class Carriage:
     null_value: object = None  # the Pinot field's defaultNullValue, when nullable
 
     def pinot_field(self) -> dict:
-        field = {"name": self.column, "dataType": self.pinot_type}
+        field: dict[str, str | int] = {"name": self.column, "dataType": self.pinot_type}
         if self.pinot_type == "STRING":
             # Pinot cuts longer strings to maxLength (512 by default) without a word.
             field["maxLength"] = STRING_MAX_LENGTH

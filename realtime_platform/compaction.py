@@ -26,11 +26,15 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import requests
 
 from realtime_platform.pinot_capacity import TableCapacity, table_capacity
 from realtime_platform.polling import wait
+
+if TYPE_CHECKING:
+    from realtime_platform.key_buckets import SqlSide
 
 STAND_IN_SUFFIX = "_rebuild"
 SERVING = "compactionServing"  # key in the stand-in's metadata.customConfigs: "true" while it serves
@@ -227,7 +231,8 @@ def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, sch
         raise CompactionError(str(error)) from error
 
 
-def _sides(svc: CompactionServices, stream: _Stream, serving_sql: str, candidate_sql: str):
+def _sides(svc: CompactionServices, stream: _Stream, serving_sql: str,
+           candidate_sql: str) -> tuple[SqlSide, SqlSide]:
     """The SELECT the view serves now and the candidate, as key_buckets sides on Trino: keys and
     every column's value."""
     from realtime_platform.column_types import trino_text
@@ -318,6 +323,9 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
         report.steps.append(f"{stand_in} built and serving")
 
     # Step 2: the table itself, dropped and built again, then serving again; the stand-in dropped.
+    if stand_in not in _tables(controller):
+        raise CompactionError(f"{stream.view} reads pinot.default.{stand_in}, which Pinot does not have: "
+                              f"run create_views to point the view at {name} again")
     schema = _get(f"{controller}/schemas/{name}")
     _drop(controller, name, schema_too=False, log=log)
     stand_in_config = _table_config(controller, stand_in)

@@ -23,6 +23,14 @@ FIRST_NAMES = ("Fasih", "Alice", "Bob", "Chen", "Dana", "Emeka", "Farah", "Goran
 LAST_NAMES = ("Khan", "Smith", "Okafor", "Li", "Garcia", "Novak", "Haddad", "Sato", "Moreau", "Rossi")
 
 
+def _returned(cursor: psycopg.Cursor) -> tuple:
+    """The row an INSERT ... RETURNING gave back."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("INSERT ... RETURNING gave back no row")
+    return tuple(row)
+
+
 @dataclass
 class GeneratorReport:
     inserted: int = 0
@@ -53,9 +61,9 @@ class PersonGenerator:
     def insert(self) -> tuple[int, int]:
         customer_id = self.rng.randint(1, self.customers)
         with self.conn.transaction():
-            row = self.conn.execute(
+            row = _returned(self.conn.execute(
                 "INSERT INTO person (customer_id, name) VALUES (%s, %s) RETURNING id, customer_id",
-                (customer_id, self._name())).fetchone()
+                (customer_id, self._name())))
         key = (row[0], row[1])
         self.report.insert_commit_times[key] = time.time()
         self._keys.append(key)
@@ -105,12 +113,12 @@ class OrdersGenerator:
     def insert(self) -> int:
         age_s = self.rng.uniform(0, self.history_days * 86400)
         with self.conn.transaction():
-            (order_id,) = self.conn.execute(
+            (order_id,) = _returned(self.conn.execute(
                 "INSERT INTO orders (customer_id, status, channel, country, amount, created_at, updated_at) "
                 "VALUES (%s, %s, %s, %s, %s, (now() AT TIME ZONE 'utc') - make_interval(secs => %s), "
                 "(now() AT TIME ZONE 'utc') - make_interval(secs => %s)) RETURNING order_id",
                 (self.rng.randint(1, self.customers), self.rng.choice(STATUSES[:2]), self.rng.choice(CHANNELS),
-                 self.rng.choice(COUNTRIES), round(self.rng.uniform(5, 500), 2), age_s, age_s)).fetchone()
+                 self.rng.choice(COUNTRIES), round(self.rng.uniform(5, 500), 2), age_s, age_s)))
         self._keys.append(order_id)
         self.report.live_keys.add((order_id, 0))
         self.report.inserted += 1

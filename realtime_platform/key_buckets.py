@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol, TypeVar
 
 from realtime_platform.column_types import digest_sums, digest_total, row_digest
@@ -41,7 +42,8 @@ MAX_KEYS_PER_FETCH = 100_000  # keys fetched per query of the drill-down (per si
 # KEYS_PER_BUCKET of them.
 REFINE_ABOVE = 4 * KEYS_PER_BUCKET
 
-T, U = TypeVar("T"), TypeVar("U")
+T = TypeVar("T")
+U = TypeVar("U")
 Key = tuple
 # Per bucket: (rows, sum of key hash 1, sum of key hash 2[, sum of row digests])
 Aggregate = tuple[int, ...]
@@ -253,8 +255,8 @@ def _fetch_plan(suspect: list[int], sizes: Mapping[int, int], limit: int) -> lis
     """Consecutive suspect buckets joined into runs of at most `limit` keys (a bucket alone may
     exceed it); each run as (first bucket, last bucket)."""
     runs: list[tuple[int, int]] = []
-    start = prev = None
-    total = 0
+    start: int | None = None
+    prev = total = 0
     for b in suspect:
         size = sizes.get(b, 0)
         if start is not None and b == prev + 1 and total + size <= limit:
@@ -319,7 +321,7 @@ def _compare_range(source: KeySide, target: KeySide, buckets: Buckets, start: in
     sizes = {b: max(source_aggregates.get(b, (0,))[0], target_aggregates.get(b, (0,))[0]) for b in suspect}
     for first, last in _fetch_plan(suspect, sizes, limit):
         low, high = buckets.key_range(first)[0], buckets.key_range(last)[1]
-        if start is not None:
+        if start is not None and end is not None:
             low, high = max(low, start), min(high, end)
         if first == last and sizes[first] > min(limit, REFINE_ABOVE) and high - low > 1:
             # Many keys in one bucket: compare its range by finer buckets, fetch only those that differ.
@@ -327,8 +329,7 @@ def _compare_range(source: KeySide, target: KeySide, buckets: Buckets, start: in
             finer = Buckets(low, min(planned.width, -(-(high - low) // 2)))  # at least halves the range
             _compare_range(source, target, finer, low, high, result, sample, limit)
             continue
-        source_rows, target_rows = _both(lambda low=low, high=high: source.rows(low, high),
-                                         lambda low=low, high=high: target.rows(low, high))
+        source_rows, target_rows = _both(partial(source.rows, low, high), partial(target.rows, low, high))
         result.keys_fetched += len(source_rows) + len(target_rows)
         if not _add_differences(result, source_rows, target_rows, sample):
             result.changed_meanwhile += 1
@@ -358,6 +359,10 @@ def _merged(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def _aggregates_in(side: KeySide, buckets: Buckets, ranges: list[tuple[int, int]] | None) -> dict[int, Aggregate]:
+    return side.aggregates(buckets) if ranges is None else side.aggregates_in(buckets, ranges)
+
+
 def converge(source: KeySide, target: KeySide, timeout_s: float, pause_s: float = 1.0,
              clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> Convergence:
     """Whether every key range of the two sides is equal at some moment, keys and contents: for two
@@ -374,9 +379,8 @@ def converge(source: KeySide, target: KeySide, timeout_s: float, pause_s: float 
     deadline = clock() + timeout_s
     while True:
         result.rounds += 1
-        source_aggregates, target_aggregates = _both(
-            lambda b=buckets, r=ranges: source.aggregates(b) if r is None else source.aggregates_in(b, r),
-            lambda b=buckets, r=ranges: target.aggregates(b) if r is None else target.aggregates_in(b, r))
+        source_aggregates, target_aggregates = _both(partial(_aggregates_in, source, buckets, ranges),
+                                                     partial(_aggregates_in, target, buckets, ranges))
         suspect = _suspect(source_aggregates, target_aggregates)
         result.ranges_equal += len(source_aggregates.keys() | target_aggregates.keys()) - len(suspect)
         ranges = _merged([buckets.key_range(b) for b in suspect])

@@ -40,6 +40,11 @@ def _fetch(pg: psycopg.Connection):
     return lambda sql, params: pg.execute(sql, params).fetchall()
 
 
+def _exists(pg: psycopg.Connection, table: str) -> bool:
+    row = pg.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+    return bool(row and row[0])
+
+
 def qualified(source_table: str) -> str:
     return source_table if "." in source_table else f"public.{source_table}"
 
@@ -52,7 +57,7 @@ def generate(cfg: PlatformSettings, source_table: str, name: str, repo: Path = R
     if any(s.source_table == source_table for s in existing.streams):
         raise StreamCommandError(f"{source_table} is captured already")
     with psycopg.connect(cfg.postgres_dsn(), connect_timeout=10) as pg:
-        if pg.execute("SELECT to_regclass(%s)", (source_table,)).fetchone()[0] is None:
+        if not _exists(pg, source_table):
             raise StreamCommandError(f"no table {source_table} in PostgreSQL database {cfg.postgres_db}")
         fetch = _fetch(pg)
         columns = postgres_tables.columns(fetch, source_table)
@@ -125,7 +130,7 @@ def parts(name: str, repo: Path = REPO_ROOT, files_in: Path = REPO_ROOT) -> Stre
     files += [p for p in sorted((repo / "postgres" / "init").glob("*.sql"))
               if f"\\set source_table {source}\n" in p.read_text()]
     config = connector.config if connector else {}
-    return StreamParts(name, source, connector and connector.name, config.get("topic.prefix"),
+    return StreamParts(name, source, connector.name if connector else None, config.get("topic.prefix"),
                        config.get("slot.name"), config.get("publication.name"),
                        [files_in / p.relative_to(repo) for p in files])
 
@@ -179,7 +184,7 @@ def remove(cfg: PlatformSettings, stream: StreamParts, drop_table: bool = False)
             pg.execute(f'DROP PUBLICATION IF EXISTS "{stream.publication}"')
         if drop_table:
             pg.execute(f"DROP TABLE IF EXISTS {stream.source_table}")
-        elif pg.execute("SELECT to_regclass(%s)", (stream.source_table,)).fetchone()[0] is not None:
+        elif _exists(pg, stream.source_table):
             pg.execute(f"ALTER TABLE {stream.source_table} REPLICA IDENTITY DEFAULT")
     print(f"slot {stream.slot} and publication {stream.publication}: dropped; "
           f"{stream.source_table}: {'dropped' if drop_table else 'kept'}")
@@ -236,8 +241,8 @@ def sync(cfg: PlatformSettings, name: str, repo: Path = REPO_ROOT, snapshot_time
         return plan
     for column in plan.added:
         print(f"column added: {column.name} {column.type}")
-    for column in plan.dropped:
-        print(f"column dropped: {column} (out of the view; Pinot 0.11 keeps the field, NULL from now on)")
+    for dropped in plan.dropped:
+        print(f"column dropped: {dropped} (out of the view; Pinot 0.11 keeps the field, NULL from now on)")
     if plan.changes:
         stream.schema_file.write_text(stream_files.dump_schema(stream_files.synced_schema(schema, plan)))
         _write_json(stream.table_file, stream_files.synced_table(table, plan))
@@ -315,9 +320,10 @@ def incremental_snapshot(kafka_bootstrap: str, run_sql: Callable[[str, tuple], N
         deadline, started = time.monotonic() + timeout_s, time.monotonic()
         while time.monotonic() < deadline:
             message = consumer.poll(1)
-            if message is None or message.error() or message.value() is None:
+            value = None if message is None or message.error() else message.value()
+            if value is None:
                 continue
-            note = json.loads(message.value()).get("payload") or {}
+            note = json.loads(value).get("payload") or {}
             extra = note.get("additional_data") or {}
             if note.get("id") != signal or extra.get("connector_name") != topic_prefix:
                 continue

@@ -305,7 +305,7 @@ def _check_upsert(stream: Stream) -> list[tuple[Path, str]]:
     if stream.table.routing.get("instanceSelectorType") != "strictReplicaGroup":
         out.append((stream.table_file, "an upsert table needs routing.instanceSelectorType = strictReplicaGroup"))
     for key in ("comparisonColumn", "deleteRecordColumn"):
-        column = stream.table.upsertConfig.get(key)
+        column = (stream.table.upsertConfig or {}).get(key)
         if column and column not in stream.schema.fields:
             out.append((stream.table_file, f'upsert column "{column}" is not in the schema'))
     return out
@@ -360,7 +360,7 @@ def load_stream(folder: Path, problems: list[Problem]) -> Stream | None:
     schema_file, table_file = schemas[0], tables[0]
     found: list[Problem] = []
     schema_data, table_data = _read_json(schema_file, found), _read_json(table_file, found)
-    parsed = {}
+    parsed: dict[type, Any] = {}
     for path, data, model in ((schema_file, schema_data, PinotSchema), (table_file, table_data, PinotTableConfig)):
         if data is None:
             continue

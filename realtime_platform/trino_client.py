@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import trino
+import trino.dbapi
+
 from realtime_platform.config import PlatformSettings
 
 

@@ -22,12 +22,14 @@ TABLES = ("asset_event", "callback_request", "dag_run", "deadline", "import_erro
           "task_instance", "task_instance_history", "task_reschedule", "trigger", "xcom")
 
 
-def sqlalchemy_url(conn_type: str, login: str, password: str | None, host: str, port: int | None,
-                   schema: str) -> str:
+def sqlalchemy_url(conn_type: str | None, login: str | None, password: str | None, host: str | None,
+                   port: int | None, schema: str | None) -> str:
     """The metadata database's address for the `airflow` CLI, from an Airflow connection. (Tasks get
     no database access under the Task SDK: their environment's address is blanked on purpose.)"""
     if conn_type not in ("postgres", "postgresql"):
         raise ValueError(f"the Airflow metadata database connection must be PostgreSQL, not {conn_type!r}")
+    if not (login and host and schema):
+        raise ValueError("the Airflow metadata database connection needs a login, a host and a database")
     auth = quote(login, safe="") + (f":{quote(password, safe='')}" if password else "")
     return f"postgresql+psycopg2://{auth}@{host}:{port or 5432}/{schema}"
 

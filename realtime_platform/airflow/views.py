@@ -88,7 +88,7 @@ def build_order(views: list[ViewFile]) -> list[ViewFile]:
     except CycleError as error:
         cycle = list(reversed(error.args[1]))  # graphlib lists it from read to reader
         raise ViewGraphError(f"views read each other in a cycle: {' reads '.join(cycle)}") from None
-    order = []
+    order: list[ViewFile] = []
     while sorter.is_active():
         ready = sorted(sorter.get_ready())
         order.extend(by_name[name] for name in ready)

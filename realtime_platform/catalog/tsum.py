@@ -99,7 +99,7 @@ except ImportError:  # DataHub is not installed: the helpers above still work
     _Base = object  # type: ignore[assignment,misc]
 
 
-class LatestTSumPatterns(_Base):  # type: ignore[misc,valid-type]
+class LatestTSumPatterns(_Base):
     """add_dataset_properties resolver: `tsum.*` properties for the summarized views."""
 
     def get_properties_to_add(self, entity_urn: str) -> dict[str, str]:

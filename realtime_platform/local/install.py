@@ -31,6 +31,7 @@ def _mvn(*args: str) -> None:
     cmd = ["mvn", "-B", "--no-snapshot-updates", f"-Dmaven.repo.local={maven_local_repository()}", *args]
     tail: list[str] = []
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
             tail = [*tail, line][-60:]
             if line.startswith(("Downloaded from", "[ERROR]")):

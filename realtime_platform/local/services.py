@@ -37,7 +37,7 @@ class Service:
     directory: Path | None = None
     environment: dict[str, str] = field(default_factory=dict)
     # one-time work once the service answers (idempotent: runs at every `up`)
-    on_healthy: Callable[[], None] | None = None
+    on_healthy: Callable[[], object] | None = None
 
 
 def _template_values(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:

@@ -115,7 +115,7 @@ def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
             supervisor.start(paths, service.name)
         for service in batch:
             wait_until_healthy(service.name, service.health, service.start_timeout_s,
-                               is_running=lambda name=service.name: supervisor.is_running(paths, name))
+                               is_running=partial(supervisor.is_running, paths, service.name))
             if service.on_healthy:
                 service.on_healthy()
     print(f"== stack up in {time.monotonic() - started:.0f}s")

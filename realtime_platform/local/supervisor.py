@@ -10,6 +10,7 @@ import sys
 import time
 import xmlrpc.client
 from pathlib import Path
+from typing import Any
 
 import psutil
 from supervisor.xmlrpc import SupervisorTransport
@@ -34,7 +35,7 @@ def render_config(services: list[Service], paths: StatePaths, environment: dict[
     value makes supervisord see the program as changed and `up` restarts it. The file is mode 600.
     """
     parser = configparser.RawConfigParser()
-    parser.optionxform = str  # keep option names as written
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep option names as written
     parser["unix_http_server"] = {"file": str(_socket(paths)), "chmod": "0700"}
     parser["supervisord"] = {
         "logfile": str(paths.logs / "supervisord.log"),
@@ -100,7 +101,8 @@ def _quote(arg: str) -> str:
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def rpc(paths: StatePaths) -> xmlrpc.client.ServerProxy:
+def rpc(paths: StatePaths) -> Any:
+    """supervisord's XML-RPC interface (its methods answer with plain dicts, lists and strings)."""
     transport = SupervisorTransport(None, None, serverurl=f"unix://{_socket(paths)}")
     return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 

@@ -204,7 +204,7 @@ def from_pandas(df: pd.DataFrame, npartitions: int = 1) -> DistinctRows:
     else:
         bounds = np.linspace(0, n, workers + 1).astype(np.int64)
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda i: _partial(df.iloc[bounds[i] : bounds[i + 1]], bounds[i]), range(workers)))
+            parts = list(pool.map(lambda i: _partial(df.iloc[bounds[i] : bounds[i + 1]], int(bounds[i])), range(workers)))
         table = _merge(*parts)
         counts, first = table[COUNT].to_numpy(dtype=np.int64), table[FIRST].to_numpy(dtype=np.int64)
         frame = table.drop(columns=[COUNT, FIRST])
