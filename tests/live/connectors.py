@@ -7,13 +7,13 @@ rows "while paused" must wait for every task to say PAUSED too, or its first row
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import requests
 
 from realtime_platform.cdc_health import ConnectorState, connector_states
+from tests.live.polling import wait
 
 
 def state_of(connect_url: str, name: str) -> ConnectorState:
@@ -24,14 +24,12 @@ def wait_for_state(connect_url: str, name: str, wanted: str, timeout_s: float = 
                    require_tasks: bool = True) -> None:
     """The connector and each of its tasks in state `wanted`. A STOPPED connector has no tasks:
     pass require_tasks=False."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+    def reached() -> bool:
         current = state_of(connect_url, name)
         tasks_ok = all(s == wanted for _, s in current.tasks) and (bool(current.tasks) or not require_tasks)
-        if current.state == wanted and tasks_ok:
-            return
-        assert time.monotonic() < deadline, f"connector {name} not {wanted} after {timeout_s:.0f}s: {current}"
-        time.sleep(0.5)
+        return current.state == wanted and tasks_ok
+
+    wait(f"connector {name} {wanted}", reached, timeout_s, 0.5, explain=lambda: state_of(connect_url, name))
 
 
 @contextmanager

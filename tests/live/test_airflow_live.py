@@ -8,12 +8,11 @@ Needs the Airflow programs of realtime_platform.local.airflow_services in the st
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 import subprocess
 import sys
-import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -22,9 +21,10 @@ import requests
 from realtime_platform.airflow.quality import window
 from realtime_platform.airflow.reports import current_version
 from realtime_platform.local import airflow_services as af
-from realtime_platform.local.paths import state_paths
 from realtime_platform.local.airflow_client import AirflowClient
+from realtime_platform.local.paths import state_paths
 from realtime_platform.trino_client import query
+from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
@@ -53,7 +53,7 @@ def insert_orders(cfg, count: int = 300, seed: int = 7) -> None:
     with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
         ids = []
         # The first ten are from today (UTC), however early in the day the test runs.
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         today_s = max(1.0, (now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds() - 1)
         for i in range(count):
             age_s = rng.uniform(0, min(12 * 3600, today_s)) if i < 10 else rng.uniform(0, 450 * 86400)
@@ -81,18 +81,15 @@ def postgres_orders(cfg, ds: str) -> dict[int, tuple]:
 
 def wait_for_cdc(cfg) -> None:
     """Pinot holds exactly the live orders of PostgreSQL (inserts, updates and deletes arrived)."""
-    deadline = time.monotonic() + CDC_WITHIN_S
-    while True:
+    def differences() -> tuple[set, set]:
         with psycopg.connect(cfg.postgres_dsn()) as conn:
             expected = {(r[0], float(r[1])) for r in conn.execute("SELECT order_id, amount FROM orders")}
         seen = {(r[0], float(r[1])) for r in
                 query(cfg, "SELECT order_id, amount FROM pinot.default.orders WHERE deleted = false")}
-        if seen == expected:
-            return
-        assert time.monotonic() < deadline, (
-            f"Pinot's orders differ from PostgreSQL after {CDC_WITHIN_S}s: "
-            f"{len(expected - seen)} missing or stale, {len(seen - expected)} extra")
-        time.sleep(2)
+        return expected - seen, seen - expected
+
+    wait("Pinot's orders equal to PostgreSQL's", lambda: differences() == (set(), set()), CDC_WITHIN_S,
+         explain=lambda: "{} missing or stale, {} extra".format(*map(len, differences())))
 
 
 def run_airflow(cfg, *args: str, timeout: float = RUN_WITHIN_S) -> subprocess.CompletedProcess:
@@ -108,7 +105,7 @@ def dags_test_run(airflow):
     cfg, api = airflow
     insert_orders(cfg)
     wait_for_cdc(cfg)
-    ds = (datetime.now(timezone.utc).date() + timedelta(days=1)).isoformat()
+    ds = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     with api.paused():
         result = run_airflow(cfg, "dags", "test", DAG_ID, ds)
     return cfg, api, ds, result
@@ -128,7 +125,7 @@ def test_orders_view_holds_the_window_of_postgres(dags_test_run):
     assert len(rows) == len({r[0] for r in rows}), "duplicate order_id in hive.views.orders"
     assert {r[0] for r in rows} == set(expected)
     assert {r[0]: (r[1], r[2], r[3]) for r in rows} == {k: v[:3] for k, v in expected.items()}
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert any(v[0] == today for v in expected.values()), "no order of today in the window"
     assert all(v[0] >= date.fromisoformat(ds) - timedelta(days=365) for v in expected.values())
 

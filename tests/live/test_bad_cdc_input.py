@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 import requests
@@ -11,6 +10,7 @@ from confluent_kafka import Producer
 
 from realtime_platform.generator import run_counts
 from realtime_platform.trino_client import query
+from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
@@ -42,10 +42,8 @@ def test_poison_events_do_not_stop_ingestion(bootstrapped):
 
     report = run_counts(cfg.postgres_dsn(), inserts=5, updates=0, deletes=0, seed=555)
     ids = ",".join(str(i) for i, _ in report.live_keys)
-    deadline = time.monotonic() + 90
-    while len(query(cfg, f"SELECT id FROM hive.views.person WHERE id IN ({ids})")) < 5:
-        assert time.monotonic() < deadline, "rows written after the poison events never arrived"
-        time.sleep(1)
+    wait("the rows written after the poison events in the view",
+         lambda: len(query(cfg, f"SELECT id FROM hive.views.person WHERE id IN ({ids})")) >= 5, 90, 1)
     keyless = query(cfg, "SELECT count(*) FROM pinot.default.person WHERE id < 0 OR customer_id < 0")[0][0]
     assert keyless == 0, "a keyless event became a row"
     # the undecodable ones are counted where a person (or Prometheus) can see them

@@ -13,6 +13,7 @@ from confluent_kafka import Consumer
 
 from realtime_platform.config import REPO_ROOT
 from realtime_platform.stream_config import load_connector
+from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
@@ -74,9 +75,7 @@ def test_restart_mid_snapshot_delivers_every_row(probe_table):
 
     # Wait until the snapshot has started writing (it takes about a minute here), then restart
     # the connector and its task: Debezium must redo the unfinished snapshot.
-    deadline = time.monotonic() + 120
-    while not distinct_keys(cfg, topic, expected=1, timeout_s=3):
-        assert time.monotonic() < deadline, "the snapshot never started"
+    wait("the snapshot writing", lambda: distinct_keys(cfg, topic, expected=1, timeout_s=3), 120, 0)
     restart = requests.post(f"{cfg.connect_url}/connectors/{connector}/restart",
                             params={"includeTasks": "true"}, timeout=30)
     assert restart.status_code in (200, 202, 204), restart.text

@@ -14,10 +14,10 @@ CHROMIUM (default /usr/bin/chromium).
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 import os
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from realtime_platform.config import REPO_ROOT
 from realtime_platform.local import superset_services as ss
 from realtime_platform.local.airflow_services import secret
 from realtime_platform.trino_client import query
+from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
@@ -88,15 +89,8 @@ class SupersetApi:
 def superset(bootstrapped) -> tuple[object, str, str]:
     cfg = bootstrapped
     url = ss.superset_url(cfg).rstrip("/")
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if requests.get(f"{url}/health", timeout=5).ok:
-                break
-        except requests.RequestException:
-            pass
-        assert time.monotonic() < deadline, f"Superset does not answer at {url}/health"
-        time.sleep(3)
+    wait(f"Superset answering at {url}/health", lambda: requests.get(f"{url}/health", timeout=5).ok, 120, 3,
+         transient=(requests.RequestException,))
     password = os.environ.get("SUPERSET_ADMIN_PASSWORD") or secret(cfg, "superset_admin_password")
     return cfg, url, password
 
@@ -130,9 +124,9 @@ def _chart_ids(api: SupersetApi) -> dict[str, int]:
 def _normalize(value):
     """One form for both sides: dates (Superset sends epoch milliseconds), floats and decimals to cents."""
     if isinstance(value, datetime):
-        return value.date() if value.tzinfo is None else value.astimezone(timezone.utc).date()
+        return value.date() if value.tzinfo is None else value.astimezone(UTC).date()
     if isinstance(value, float) and math.isfinite(value) and value > 1e11 and value == int(value):
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc).date()  # a day at 00:00 UTC
+        return datetime.fromtimestamp(value / 1000, tz=UTC).date()  # a day at 00:00 UTC
     if isinstance(value, (float, Decimal)):
         return round(float(value), 2)
     if isinstance(value, date):

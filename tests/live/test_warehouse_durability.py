@@ -283,11 +283,9 @@ def test_trino_killed_during_a_refresh_leaves_the_previous_report(warehouse):
 
     refresh = threading.Thread(target=slow_refresh, daemon=True)
     refresh.start()
-    deadline = time.monotonic() + 60
-    while not query(cfg, "SELECT count(*) FROM system.runtime.queries WHERE state = 'RUNNING' "
-                         f"AND query LIKE '%{doomed}%' AND query NOT LIKE '%system.runtime%'")[0][0]:
-        assert time.monotonic() < deadline, "the refresh never started"
-        time.sleep(0.2)
+    wait("the refresh running in Trino", lambda: query(
+        cfg, "SELECT count(*) FROM system.runtime.queries WHERE state = 'RUNNING' "
+             f"AND query LIKE '%{doomed}%' AND query NOT LIKE '%system.runtime%'")[0][0], 60, 0.2)
     time.sleep(2)
     assert refresh.is_alive(), "the refresh finished before it could be killed: make it slower"
     supervised.kill(supervisor.rpc(state_paths(cfg)).supervisor, "trino")
