@@ -14,10 +14,14 @@ def connect(cfg: PlatformSettings, user: str | None = None) -> trino.dbapi.Conne
 
 
 def query(cfg: PlatformSettings, sql: str) -> list[tuple]:
-    conn = connect(cfg)
+    return run_once(connect(cfg), sql)
+
+
+def run_once(connection, sql: str) -> list[tuple]:
+    """One statement on a DB-API connection of Trino's, every row fetched; then the connection is closed."""
     try:
-        cursor = conn.cursor()
+        cursor = connection.cursor()
         cursor.execute(sql)
         return [tuple(row) for row in cursor.fetchall()]
     finally:
-        conn.close()
+        connection.close()

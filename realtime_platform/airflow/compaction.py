@@ -42,17 +42,9 @@ def services():
     from airflow.providers.trino.hooks.trino import TrinoHook
 
     from realtime_platform.compaction import CompactionServices
+    from realtime_platform.trino_client import run_once
 
     trino_hook, postgres_hook = TrinoHook(trino_conn_id=TRINO_CONN_ID), PostgresHook(postgres_conn_id=POSTGRES_CONN_ID)
-
-    def trino(sql: str) -> list[tuple]:
-        connection = trino_hook.get_conn()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(sql)
-            return [tuple(row) for row in cursor.fetchall()]
-        finally:
-            connection.close()
 
     def postgres(sql: str, params: tuple) -> None:
         connection = postgres_hook.get_conn()
@@ -64,7 +56,8 @@ def services():
             connection.close()
 
     return CompactionServices(os.environ["PINOT_CONTROLLER_URL"], os.environ["PINOT_BROKER_URL"],
-                              os.environ["KAFKA_BOOTSTRAP"], trino=trino, postgres=postgres)
+                              os.environ["KAFKA_BOOTSTRAP"],
+                              trino=lambda sql: run_once(trino_hook.get_conn(), sql), postgres=postgres)
 
 
 def compact_due_streams(dead_share: float, min_documents: int, only: Sequence[str] = (),
