@@ -25,7 +25,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import requests
@@ -62,7 +62,6 @@ class CompactionReport:
     before: TableCapacity
     after: TableCapacity | None = None
     seconds: float = 0.0
-    steps: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         after = self.after
@@ -308,7 +307,8 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
         raise CompactionError(f"{stream.view} does not read pinot.default.{name}: nothing to switch")
     tables = _tables(controller)
     report = CompactionReport(name, table_capacity(svc.broker_url, name if name in tables else stand_in))
-    log(report.describe().splitlines()[-1].replace("before", f"{name} before", 1))
+    before = report.before
+    log(f"{name} before: {before.documents:,} documents, {before.keys:,} keys held, {before.live:,} live rows")
 
     if reads(definition, name) == name:
         # Step 1: the stand-in, built from the live rows, then serving.
@@ -320,7 +320,6 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
         _send("PUT", f"{controller}/tables/{stand_in}", f"mark {stand_in} serving",
               json=_with_serving(_table_config(controller, stand_in), serving=True))
         _switch(svc, stream, on_table(definition, name, stand_in), log)
-        report.steps.append(f"{stand_in} built and serving")
 
     # Step 2: the table itself, dropped and built again, then serving again; the stand-in dropped.
     if stand_in not in _tables(controller):
@@ -346,7 +345,6 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
     else:
         raise CompactionError(f"{stream.view} kept being switched to {stand_in}: is a create_views run stuck?")
     _drop(controller, stand_in, schema_too=True, log=log)
-    report.steps.append(f"{name} rebuilt and serving; {stand_in} dropped")
     report.after = table_capacity(svc.broker_url, name)
     report.seconds = time.monotonic() - started
     log(report.describe())
