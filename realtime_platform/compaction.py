@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from realtime_platform.pinot_capacity import TableCapacity, table_capacity
+from realtime_platform.pinot_segments import commit_consuming, consuming
 from realtime_platform.polling import wait
 
 if TYPE_CHECKING:
@@ -157,11 +158,6 @@ def _with_serving(config: dict, serving: bool) -> dict:
     return config
 
 
-def _consuming(controller_url: str, table: str) -> int:
-    ideal = _get(f"{controller_url}/tables/{table}/idealstate").get("REALTIME") or {}
-    return sum("CONSUMING" in hosts.values() for hosts in ideal.values())
-
-
 def rebuilt_config(config: dict, table: str) -> dict:
     """`config` (a live realtime table's) for a table named `table` that starts at the topic's end;
     not serving."""
@@ -220,7 +216,7 @@ def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, sch
     if not requests.get(f"{controller}/schemas/{table}", timeout=10).ok:
         _send("POST", f"{controller}/schemas", f"create schema {table}", json={**schema, "schemaName": table})
     _send("POST", f"{controller}/tables", f"create table {table}", json=rebuilt_config(like, table))
-    wait(f"{table} consuming in {partitions} partitions", lambda: _consuming(controller, table) >= partitions, 120, 1)
+    wait(f"{table} consuming in {partitions} partitions", lambda: len(consuming(controller, table)) >= partitions, 120, 1)
     topic = like["tableIndexConfig"]["streamConfigs"]["stream.kafka.topic.name"]
     log(f"pinot table {table}: created, consuming from the end of topic {topic}")
     try:
@@ -228,6 +224,15 @@ def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, sch
                              timeout_s, log)
     except StreamCommandError as error:
         raise CompactionError(str(error)) from error
+
+
+def _commit_rebuilt(controller_url: str, table: str, log: Callable[[str], None]) -> None:
+    """Commits the rebuilt table's first segments before it serves. In Pinot 0.11 an upsert table's
+    rows can be missing from a query for a moment while a consuming segment is replaced by its
+    committed copy; a new table commits its first segments early (at 100,000 rows a partition, before
+    Pinot has learned their size), which would happen right after the switch without this."""
+    committed = commit_consuming(controller_url, table)
+    log(f"pinot table {table}: {len(committed)} first segments committed before it serves")
 
 
 def _sides(svc: CompactionServices, stream: _Stream, serving_sql: str,
@@ -314,9 +319,10 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
         # Step 1: the stand-in, built from the live rows, then serving.
         _drop(controller, stand_in, schema_too=True, log=log)  # what a stopped run left
         like, schema = _table_config(controller, name), _get(f"{controller}/schemas/{name}")
-        _build(svc, stream, stand_in, like, schema, _consuming(controller, name), timeout_s, log)
+        _build(svc, stream, stand_in, like, schema, len(consuming(controller, name)), timeout_s, log)
         _wait_equal(svc, stream, definition, on_table(definition, name, stand_in),
                     f"{stand_in} against {name}", timeout_s, log)
+        _commit_rebuilt(controller, stand_in, log)
         _send("PUT", f"{controller}/tables/{stand_in}", f"mark {stand_in} serving",
               json=_with_serving(_table_config(controller, stand_in), serving=True))
         _switch(svc, stream, on_table(definition, name, stand_in), log)
@@ -328,9 +334,10 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
     schema = _get(f"{controller}/schemas/{name}")
     _drop(controller, name, schema_too=False, log=log)
     stand_in_config = _table_config(controller, stand_in)
-    _build(svc, stream, name, stand_in_config, schema, _consuming(controller, stand_in), timeout_s, log)
+    _build(svc, stream, name, stand_in_config, schema, len(consuming(controller, stand_in)), timeout_s, log)
     serving = on_table(definition, name, stand_in)
     _wait_equal(svc, stream, serving, on_table(definition, name, name), f"{name} against {stand_in}", timeout_s, log)
+    _commit_rebuilt(controller, name, log)
     # The table's config as it was: the end-of-topic start only mattered at creation.
     restored = rebuilt_config(stand_in_config, name)
     restored["tableIndexConfig"]["streamConfigs"][OFFSET_RESET] = stream.offset_reset

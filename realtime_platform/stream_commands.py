@@ -28,6 +28,7 @@ import requests
 
 from realtime_platform import postgres_tables, stream_config, stream_files
 from realtime_platform.config import REPO_ROOT, PlatformSettings
+from realtime_platform.pinot_segments import commit_consuming
 from realtime_platform.polling import wait
 from realtime_platform.stream_files import SyncPlan
 
@@ -269,20 +270,12 @@ def sync(cfg: PlatformSettings, name: str, repo: Path = REPO_ROOT, snapshot_time
     return plan
 
 
-def _consuming(cfg: PlatformSettings, name: str) -> set[str]:
-    ideal = requests.get(f"{cfg.pinot_controller_url}/tables/{name}/idealstate", timeout=10).json()
-    return {segment for segment, hosts in (ideal.get("REALTIME") or {}).items() if "CONSUMING" in hosts.values()}
-
-
 def _roll_segments(cfg: PlatformSettings, name: str) -> None:
     """Completed segments get the new columns (with their default) by a reload; consuming ones were
     built with the old schema, so they are committed and consuming starts again in new ones."""
     pinot = cfg.pinot_controller_url
     requests.post(f"{pinot}/segments/{name}/reload", params={"type": "REALTIME"}, timeout=60).raise_for_status()
-    before = _consuming(cfg, name)
-    requests.post(f"{pinot}/tables/{name}/forceCommit", timeout=60).raise_for_status()
-    wait(f"Pinot table {name} consuming in new segments",
-         lambda: (now := _consuming(cfg, name)) and not now & before, 300, 2)
+    commit_consuming(pinot, name)
     print(f"pinot table {name}: completed segments reloaded, consuming again with the new schema")
 
 
