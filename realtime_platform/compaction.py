@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 STAND_IN_SUFFIX = "_rebuild"
 SERVING = "compactionServing"  # key in the stand-in's metadata.customConfigs: "true" while it serves
 OFFSET_RESET = "stream.kafka.consumer.prop.auto.offset.reset"
+BROKER_RESOURCE_MISSING = 410  # Pinot broker's error code for a table it has no routing for
+BROKER_ATTEMPTS = 3
 
 
 class CompactionError(RuntimeError):
@@ -168,6 +170,13 @@ def rebuilt_config(config: dict, table: str) -> dict:
     return config
 
 
+def _broker_routes(broker_url: str, table: str) -> bool:
+    """Whether the broker knows the table (a new table with no row yet answers a count of 0)."""
+    response = requests.post(f"{broker_url}/query/sql", json={"sql": f"SELECT count(*) FROM {table}"}, timeout=10)
+    response.raise_for_status()
+    return not any(e.get("errorCode") == BROKER_RESOURCE_MISSING for e in response.json().get("exceptions", []))
+
+
 def _drop(controller_url: str, table: str, schema_too: bool, log: Callable[[str], None]) -> None:
     if table in _tables(controller_url):
         # retention=0d: the segments are deleted now, not kept 7 days in Pinot's deleted-segments folder.
@@ -215,8 +224,23 @@ def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, sch
     controller = svc.controller_url
     if not requests.get(f"{controller}/schemas/{table}", timeout=10).ok:
         _send("POST", f"{controller}/schemas", f"create schema {table}", json={**schema, "schemaName": table})
-    _send("POST", f"{controller}/tables", f"create table {table}", json=rebuilt_config(like, table))
-    wait(f"{table} consuming in {partitions} partitions", lambda: len(consuming(controller, table)) >= partitions, 120, 1)
+    for attempt in range(1, BROKER_ATTEMPTS + 1):
+        _send("POST", f"{controller}/tables", f"create table {table}", json=rebuilt_config(like, table))
+        wait(f"{table} consuming in {partitions} partitions",
+             lambda: len(consuming(controller, table)) >= partitions, 120, 1)
+        try:
+            wait(f"Pinot's broker routing queries to {table}", lambda: _broker_routes(svc.broker_url, table), 60, 1)
+            break
+        except TimeoutError:
+            # Pinot 0.11: a table dropped while the controller's BrokerResourceValidationManager runs
+            # can be put back in the broker resource and fail there (ERROR); the broker then answers
+            # BrokerResourceMissingError for the table of that name until it is dropped again.
+            log(f"pinot table {table}: the broker does not route it (attempt {attempt} of {BROKER_ATTEMPTS}); "
+                "dropping it and creating it again")
+            _drop(controller, table, schema_too=False, log=log)
+    else:
+        raise CompactionError(f"Pinot's broker does not route queries to {table} after {BROKER_ATTEMPTS} creations: "
+                              "restart Pinot, then run the compaction again")
     topic = like["tableIndexConfig"]["streamConfigs"]["stream.kafka.topic.name"]
     log(f"pinot table {table}: created, consuming from the end of topic {topic}")
     try:
@@ -308,14 +332,17 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
     definition = view_definition(svc.trino, stream.view)
     if definition is None:
         raise CompactionError(f"no view {stream.view}: run create_views first (the view is what readers read)")
-    if reads(definition, name) is None:
+    serving_table = reads(definition, name)
+    if serving_table is None:
         raise CompactionError(f"{stream.view} does not read pinot.default.{name}: nothing to switch")
-    tables = _tables(controller)
-    report = CompactionReport(name, table_capacity(svc.broker_url, name if name in tables else stand_in))
+    if serving_table == stand_in and stand_in not in _tables(controller):
+        raise CompactionError(f"{stream.view} reads pinot.default.{stand_in}, which Pinot does not have: "
+                              f"run create_views to point the view at {name} again")
+    report = CompactionReport(name, table_capacity(svc.broker_url, serving_table))
     before = report.before
     log(f"{name} before: {before.documents:,} documents, {before.keys:,} keys held, {before.live:,} live rows")
 
-    if reads(definition, name) == name:
+    if serving_table == name:
         # Step 1: the stand-in, built from the live rows, then serving.
         _drop(controller, stand_in, schema_too=True, log=log)  # what a stopped run left
         like, schema = _table_config(controller, name), _get(f"{controller}/schemas/{name}")
@@ -328,9 +355,6 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
         _switch(svc, stream, on_table(definition, name, stand_in), log)
 
     # Step 2: the table itself, dropped and built again, then serving again; the stand-in dropped.
-    if stand_in not in _tables(controller):
-        raise CompactionError(f"{stream.view} reads pinot.default.{stand_in}, which Pinot does not have: "
-                              f"run create_views to point the view at {name} again")
     schema = _get(f"{controller}/schemas/{name}")
     _drop(controller, name, schema_too=False, log=log)
     stand_in_config = _table_config(controller, stand_in)

@@ -54,7 +54,7 @@ class Readers:
                 continue
             self.reads += 1
             if tuple(answer) != self.expected:
-                self.wrong.append(tuple(answer))
+                self.wrong.append((time.strftime("%H:%M:%S"), tuple(answer)))
 
     def __enter__(self) -> Readers:
         for thread in self.threads:

@@ -96,3 +96,39 @@ def test_streams_are_due_past_both_thresholds():
               TableCapacity("empty", documents=0, keys=0, live=0)]
     assert airflow_compaction.due(tables, dead_share=0.5, min_documents=1_000_000) == ["orders"]
     assert airflow_compaction.due(tables, dead_share=0, min_documents=0) == ["orders", "person", "fresh"]
+
+
+def test_a_table_the_broker_does_not_route_is_dropped_and_created_again(monkeypatch):
+    """Pinot 0.11 can leave a re-created table's broker resource in ERROR (a race with the controller's
+    BrokerResourceValidationManager): the broker answers error 410 for it until it is dropped again."""
+    calls, answers = [], iter([[{"errorCode": 410, "message": "BrokerResourceMissingError"}], []])
+
+    class Answer:
+        def __init__(self, exceptions):
+            self.exceptions = exceptions
+
+        def raise_for_status(self):
+            pass
+
+        def json(self):
+            return {"exceptions": self.exceptions}
+
+    monkeypatch.setattr(compaction.requests, "get", lambda url, **_: SimpleNamespace(ok=True))
+    monkeypatch.setattr(compaction.requests, "post", lambda url, **_: Answer(next(answers)))
+    monkeypatch.setattr(compaction, "_send", lambda method, url, what, **_: calls.append(what))
+    monkeypatch.setattr(compaction, "_drop", lambda controller, table, **_: calls.append(f"drop {table}"))
+    monkeypatch.setattr(compaction, "consuming", lambda controller, table: {"s0"})
+
+    def once(what, condition, *_, **__):  # no waiting: one look, then the deadline
+        if not (result := condition()):
+            raise TimeoutError(what)
+        return result
+
+    monkeypatch.setattr(compaction, "wait", once)
+    monkeypatch.setattr("realtime_platform.stream_commands.incremental_snapshot",
+                        lambda *args, **kwargs: calls.append("snapshot"))
+    svc = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092",
+                                        trino=lambda sql: [], postgres=lambda sql, params: None)
+    stream = compaction._Stream("orders", "hive.views.orders", ("order_id",), "public.orders", "app", "smallest")
+    compaction._build(svc, stream, "orders", live_config(), {"schemaName": "orders"}, 1, 60, lambda line: None)
+    assert calls == ["create table orders", "drop orders", "create table orders", "snapshot"]
