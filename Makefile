@@ -26,12 +26,14 @@ help:
 # The Python environment, rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	@echo "== Python environment ($(VENV))"
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	$(PYTHON) -m uv pip install --quiet --python $(VENV)/bin/python -e '.[test]'
+	@# The standard library's venv, then uv inside it: nothing is installed into the system Python,
+	@# which Debian's marks externally managed (PEP 668).
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/python -m uv pip install --quiet --python $(VENV)/bin/python -e '.[test]'
 	@# The reference TSum (tests compare against it) pins attrs<24, which Airflow 3 cannot take;
 	@# it runs fine on the newer versions installed above.
-	$(PYTHON) -m uv pip install --quiet --python $(VENV)/bin/python --no-deps 'tsum==0.1.0'
+	$(VENV)/bin/python -m uv pip install --quiet --python $(VENV)/bin/python --no-deps 'tsum==0.1.0'
 	@touch $@
 
 install: $(STAMP)
