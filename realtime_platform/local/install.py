@@ -30,6 +30,21 @@ def log(message: str) -> None:
     print(f"[install] {message}", flush=True)
 
 
+def _extract(tar: tarfile.TarFile, target: Path) -> None:
+    """Unpacks an archive, refusing members that would land outside `target`: tarfile's "data" filter
+    where this Python has it (3.11.4+; Debian 12 ships 3.11.2), else the same check by hand."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(target, filter="data")
+        return
+    root = target.resolve()
+    for member in tar.getmembers():
+        path = root / member.name
+        link = (path.parent / member.linkname) if member.issym() else path
+        if not (path.resolve().is_relative_to(root) and link.resolve().is_relative_to(root)):
+            raise RuntimeError(f"archive member {member.name} would be unpacked outside {target}")
+    tar.extractall(target)  # every member checked above
+
+
 def maven(cfg: PlatformSettings) -> Path:
     """`mvn` from PATH, else Apache Maven `maven_version` fetched from Maven Central once (its SHA-512
     checked against the one Central publishes) into the downloads folder."""
@@ -56,7 +71,7 @@ def maven(cfg: PlatformSettings) -> Path:
                 raise RuntimeError(f"{url}: SHA-512 {digest.hexdigest()} is not the published {expected}")
             archive.seek(0)
             with tarfile.open(fileobj=archive) as tar:  # one folder: apache-maven-<version>/
-                tar.extractall(home.parent, filter="data")
+                _extract(tar, home.parent)
         _mark(home)
     return home / "bin" / "mvn"
 
@@ -133,7 +148,7 @@ def install_debezium(cfg: PlatformSettings, paths: StatePaths) -> Path:
         archive = fetch_artifact(cfg, f"io.debezium:debezium-connector-postgres:{cfg.debezium_version}:tar.gz:plugin")
         plugins.mkdir(parents=True, exist_ok=True)
         with tarfile.open(archive) as tar:
-            tar.extractall(plugins, filter="data")
+            _extract(tar, plugins)
         _mark(plugins)
     return plugins
 

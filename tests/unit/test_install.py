@@ -89,3 +89,28 @@ def test_without_mvn_on_path_maven_comes_from_maven_central_and_runs_on_the_bund
     assert f"Apache Maven {cfg.maven_version}" in version and "25.0" in version, version
     monkeypatch.setattr(install.requests, "get", None)  # installed once: no second download
     assert install.maven(cfg) == mvn
+
+
+@pytest.mark.parametrize("has_data_filter", [True, False], ids=["python-3.11.4+", "python-3.11.2"])
+def test_archives_unpack_inside_their_target_only(tmp_path, monkeypatch, has_data_filter):
+    import io
+    import tarfile
+
+    if not has_data_filter:  # Debian 12's Python 3.11.2 has no extraction filters
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+
+    def archive(*names: str) -> tarfile.TarFile:
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w") as tar:
+            for name in names:
+                member = tarfile.TarInfo(name)
+                member.size = 2
+                tar.addfile(member, io.BytesIO(b"ok"))
+        data.seek(0)
+        return tarfile.open(fileobj=data)
+
+    install._extract(archive("apache-maven/bin/mvn"), tmp_path / "good")
+    assert (tmp_path / "good" / "apache-maven" / "bin" / "mvn").read_text() == "ok"
+    with pytest.raises((RuntimeError, tarfile.TarError), match="outside"):
+        install._extract(archive("apache-maven/../../evil"), tmp_path / "bad")
+    assert not (tmp_path / "evil").exists()
