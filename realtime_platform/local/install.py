@@ -159,6 +159,10 @@ def install_pinot(cfg: PlatformSettings, paths: StatePaths) -> Path:
         log(f"Apache Pinot {cfg.pinot_version} from Maven Central")
         copy_dependencies(cfg, MAVEN_POMS / "pinot" / "pom.xml", target, {"pinot.version": cfg.pinot_version})
         _mark(target)
+    # The compiler of the transform check (transform_check.py), beside Pinot's jars, not among them.
+    compiler = fetch_artifact(cfg, f"org.eclipse.jdt:ecj:{cfg.ecj_version}")
+    (target / "tools").mkdir(exist_ok=True)
+    shutil.copyfile(compiler, target / "tools" / "ecj.jar")
     return target
 
 
