@@ -22,6 +22,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,9 @@ def subprocess_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str
 
 # --- the venv -------------------------------------------------------------------------------------
 
+UV = (sys.executable, "-m", "uv")  # the platform's own uv (a dependency), not one that PATH may lack
+
+
 def _requirements_hash() -> str:
     return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
 
@@ -153,8 +157,8 @@ def ensure_venv() -> Path:
     print(f"  building {VENV.name} from {REQUIREMENTS.relative_to(REPO_ROOT)}")
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     if not (VENV / "bin" / "python").exists():
-        subprocess.run(["uv", "venv", "--quiet", "--python", PYTHON_VERSION, str(VENV)], check=True, env=env)
-    subprocess.run(["uv", "pip", "install", "--quiet", "--python", str(venv_bin("python")),
+        subprocess.run([*UV, "venv", "--quiet", "--python", PYTHON_VERSION, str(VENV)], check=True, env=env)
+    subprocess.run([*UV, "pip", "install", "--quiet", "--python", str(venv_bin("python")),
                     "-r", str(REQUIREMENTS)], check=True, env=env)
     stamp.write_text(_requirements_hash())
     return VENV
