@@ -30,21 +30,21 @@ class RecipeNotApplicable(RuntimeError):
 
 
 def take_airflow_lineage(env: Mapping[str, str]) -> list[Path]:
-    """Moves the file DataHub's Airflow plugin writes into the `airflow_lineage` recipe's folder.
-
-    Under the plugin's own lock (SynchronizedFileEmitter locks `<file>.lock`), so no task's record
-    is lost between the move and its next write; returns every file waiting there (older ones
-    stay until a run ingests them).
-    """
+    """Moves what DataHub's Airflow plugin wrote into the `airflow_lineage` recipe's folder: the
+    per-process files (lineage_shards), and a shared file an older plugin setup left, under that
+    emitter's lock. Returns every file waiting there (older ones stay until a run ingests them)."""
     import filelock
+
+    from realtime_platform.catalog import lineage_shards
 
     source = Path(env["DATAHUB_AIRFLOW_LINEAGE_FILE"])
     pending = Path(env["DATAHUB_AIRFLOW_LINEAGE_DIR"])
     pending.mkdir(parents=True, exist_ok=True)
-    with filelock.FileLock(source.with_suffix(".lock"), timeout=60):
-        if source.is_file() and source.stat().st_size > 0:
-            source.rename(pending / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.json")
-    return sorted(pending.glob("*.json"))
+    if source.is_file():
+        with filelock.FileLock(source.with_suffix(".lock"), timeout=60):
+            if source.stat().st_size > 0:
+                source.rename(pending / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.json")
+    return lineage_shards.take(source, pending)
 
 
 @contextlib.contextmanager

@@ -109,3 +109,43 @@ def test_search_finds_titles_and_hides_soft_deleted_entities(env, tmp_path):
 
     assert {urn for urn, _ in runner.search("revenue", env)} == {"urn:li:dashboard:(superset,7)"}
     assert runner.search("it's", env) == []  # a quote in the query is data, not SQL
+
+
+def test_lineage_written_one_file_per_process_reaches_the_catalog_and_nothing_is_lost(env, tmp_path, monkeypatch):
+    """What the plugin does once plugins/datahub_lineage_shards.py is loaded: each process writes its
+    own file; the catalog run takes them all; a process that writes again starts a new file with
+    its new records only."""
+    import datahub.emitter.synchronized_file_emitter as synchronized
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.ingestion.source.file import read_metadata_file
+    from datahub.metadata.schema_classes import DataJobInputOutputClass
+
+    from realtime_platform.catalog import lineage_shards
+
+    monkeypatch.setattr(synchronized, "SynchronizedFileEmitter", synchronized.SynchronizedFileEmitter)
+    lineage_shards.install()
+    lineage_file = tmp_path / "datahub" / "airflow-lineage.json"
+
+    def job(task: str) -> str:
+        return f"urn:li:dataJob:(urn:li:dataFlow:(airflow,create_views,prod),{task})"
+
+    def emit(emitter, task: str) -> None:
+        emitter.emit(MetadataChangeProposalWrapper(entityUrn=job(task), aspect=DataJobInputOutputClass(
+            inputDatasets=[PINOT], outputDatasets=[VIEW])))
+
+    emitters = {}
+    for pid in (101, 202):  # two task processes
+        monkeypatch.setattr(lineage_shards.os, "getpid", lambda pid=pid: pid)
+        emitters[pid] = synchronized.SynchronizedFileEmitter(str(lineage_file))
+        assert isinstance(emitters[pid], lineage_shards.ShardedFileEmitter)
+        emit(emitters[pid], f"a{pid}")
+        emit(emitters[pid], f"b{pid}")
+    files = sorted(lineage_shards.shard_folder(lineage_file).glob("*.json"))
+    assert [len(list(read_metadata_file(f))) for f in files] == [2, 2]  # each a complete JSON array
+
+    assert runner.run_recipe("airflow_lineage", env)["records_written"] == 4
+    emit(emitters[101], "c101")  # after its file was taken: a new file, with the new record only
+    assert runner.run_recipe("airflow_lineage", env)["records_written"] == 1
+    for task in ("a101", "b101", "a202", "b202", "c101"):
+        assert runner.get(job(task), ["dataJobInputOutput"], env)["dataJobInputOutput"]["outputDatasets"] == [VIEW]
+    assert list(lineage_shards.shard_folder(lineage_file).glob("*.json")) == []
