@@ -36,9 +36,9 @@ class AirflowClient:
             self._token = response.json()["access_token"]
         return self._token
 
-    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+    def call(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs) -> requests.Response:
         return requests.request(method, f"{self.url}/api/v2{path}", timeout=30,
-                                headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
+                                headers={"Authorization": f"Bearer {self.token()}", **(headers or {})}, **kwargs)
 
     def _ok(self, response: requests.Response) -> dict:
         if not response.ok:
