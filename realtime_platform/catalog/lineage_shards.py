@@ -7,7 +7,7 @@ since the catalog last took the file: 0.22 s a record at 1,000 records waiting, 
 10 s limit per listener call at a few thousand (benchmarks/task_overhead.py).
 
 `ShardedFileEmitter` keeps the records of its own process and rewrites only its own file,
-`<lineage file>.d/<host>-<pid>.json`, a complete JSON array after every record (written aside, then
+`<lineage file>.d/<host>-<pid>-<random>.json`, a complete JSON array after every record (written aside, then
 renamed). When the catalog has taken that file (`take`), the process starts a new one. A record
 written while its file is being taken may be written twice, never lost: DataHub upserts aspects.
 `install()` makes the plugin use it (plugins/datahub_lineage_shards.py).
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ class ShardedFileEmitter:
     """DataHub's Emitter interface (emit, flush, close), for a `datahub-file` connection's file name."""
 
     def __init__(self, filename: str) -> None:
-        self._file = shard_folder(Path(filename)) / f"{socket.gethostname()}-{os.getpid()}.json"
+        # The random part: a later process given the same pid must not overwrite a file not yet taken.
+        name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+        self._file = shard_folder(Path(filename)) / name
         self._records: list[Any] = []
 
     def emit(self, item: Any, callback: Callable[[Exception | None, str], None] | None = None) -> None:

@@ -140,12 +140,14 @@ def test_lineage_written_one_file_per_process_reaches_the_catalog_and_nothing_is
         assert isinstance(emitters[pid], lineage_shards.ShardedFileEmitter)
         emit(emitters[pid], f"a{pid}")
         emit(emitters[pid], f"b{pid}")
-    files = sorted(lineage_shards.shard_folder(lineage_file).glob("*.json"))
-    assert [len(list(read_metadata_file(f))) for f in files] == [2, 2]  # each a complete JSON array
+    monkeypatch.setattr(lineage_shards.os, "getpid", lambda: 101)  # a later process given a used pid
+    emit(synchronized.SynchronizedFileEmitter(str(lineage_file)), "d101")
+    files = lineage_shards.shard_folder(lineage_file).glob("*.json")
+    assert sorted(len(list(read_metadata_file(f))) for f in files) == [1, 2, 2]  # each a complete JSON array
 
-    assert runner.run_recipe("airflow_lineage", env)["records_written"] == 4
+    assert runner.run_recipe("airflow_lineage", env)["records_written"] == 5
     emit(emitters[101], "c101")  # after its file was taken: a new file, with the new record only
     assert runner.run_recipe("airflow_lineage", env)["records_written"] == 1
-    for task in ("a101", "b101", "a202", "b202", "c101"):
+    for task in ("a101", "b101", "a202", "b202", "c101", "d101"):
         assert runner.get(job(task), ["dataJobInputOutput"], env)["dataJobInputOutput"]["outputDatasets"] == [VIEW]
     assert list(lineage_shards.shard_folder(lineage_file).glob("*.json")) == []
