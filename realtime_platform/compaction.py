@@ -42,6 +42,7 @@ SERVING = "compactionServing"  # key in the stand-in's metadata.customConfigs: "
 OFFSET_RESET = "stream.kafka.consumer.prop.auto.offset.reset"
 BROKER_RESOURCE_MISSING = 410  # Pinot broker's error code for a table it has no routing for
 BROKER_ATTEMPTS = 3
+FIRST_COMMIT_ROWS = 100_000  # rows a partition at which Pinot commits a new table's first segments
 
 
 class CompactionError(RuntimeError):
@@ -250,13 +251,24 @@ def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, sch
         raise CompactionError(str(error)) from error
 
 
-def _commit_rebuilt(controller_url: str, table: str, log: Callable[[str], None]) -> None:
-    """Commits the rebuilt table's first segments before it serves. In Pinot 0.11 an upsert table's
-    rows can be missing from a query for a moment while a consuming segment is replaced by its
-    committed copy; a new table commits its first segments early (at 100,000 rows a partition, before
-    Pinot has learned their size), which would happen right after the switch without this."""
-    committed = commit_consuming(controller_url, table)
-    log(f"pinot table {table}: {len(committed)} first segments committed before it serves")
+def _commit_rebuilt(svc: CompactionServices, table: str, log: Callable[[str], None]) -> None:
+    """Commits the rebuilt table's first segments before it serves, when they are near Pinot's first
+    commit anyway. Pinot 0.11 answers a query from each segment's valid rows, and moving a key's
+    valid row from one segment to another (a commit; an update of a row that sits in a committed
+    segment) is not atomic for a concurrent query: it can miss the row, or count it twice, for a
+    moment. A new table commits its first segments at FIRST_COMMIT_ROWS a partition, before Pinot has
+    learned their size: a rebuild near that would commit right after the switch, so it is committed
+    now. A smaller one is left consuming: an update within a consuming segment is atomic for a
+    query, and the next snapshot (step 2 re-sends every row through the served stand-in) stays so."""
+    documents = table_capacity(svc.broker_url, table).documents
+    partitions = max(1, len(consuming(svc.controller_url, table)))
+    if documents / partitions < FIRST_COMMIT_ROWS / 2:
+        log(f"pinot table {table}: {documents:,} rows in {partitions} consuming segments, far from their "
+            "first commit: left consuming")
+        return
+    committed = commit_consuming(svc.controller_url, table)
+    log(f"pinot table {table}: {len(committed)} first segments committed before it serves "
+        f"({documents:,} rows)")
 
 
 def _sides(svc: CompactionServices, stream: _Stream, serving_sql: str,
@@ -349,7 +361,7 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
         _build(svc, stream, stand_in, like, schema, len(consuming(controller, name)), timeout_s, log)
         _wait_equal(svc, stream, definition, on_table(definition, name, stand_in),
                     f"{stand_in} against {name}", timeout_s, log)
-        _commit_rebuilt(controller, stand_in, log)
+        _commit_rebuilt(svc, stand_in, log)
         _send("PUT", f"{controller}/tables/{stand_in}", f"mark {stand_in} serving",
               json=_with_serving(_table_config(controller, stand_in), serving=True))
         _switch(svc, stream, on_table(definition, name, stand_in), log)
@@ -361,7 +373,7 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
     _build(svc, stream, name, stand_in_config, schema, len(consuming(controller, stand_in)), timeout_s, log)
     serving = on_table(definition, name, stand_in)
     _wait_equal(svc, stream, serving, on_table(definition, name, name), f"{name} against {stand_in}", timeout_s, log)
-    _commit_rebuilt(controller, name, log)
+    _commit_rebuilt(svc, name, log)
     # The table's config as it was: the end-of-topic start only mattered at creation.
     restored = rebuilt_config(stand_in_config, name)
     restored["tableIndexConfig"]["streamConfigs"][OFFSET_RESET] = stream.offset_reset

@@ -132,3 +132,16 @@ def test_a_table_the_broker_does_not_route_is_dropped_and_created_again(monkeypa
     stream = compaction._Stream("orders", "hive.views.orders", ("order_id",), "public.orders", "app", "smallest")
     compaction._build(svc, stream, "orders", live_config(), {"schemaName": "orders"}, 1, 60, lambda line: None)
     assert calls == ["create table orders", "drop orders", "create table orders", "snapshot"]
+
+
+@pytest.mark.parametrize(("documents", "committed"), [(700, False), (199_999, False), (200_000, True), (404_662, True)])
+def test_a_rebuilt_table_is_committed_before_serving_only_near_its_first_commit(monkeypatch, documents, committed):
+    """Four partitions: Pinot would commit at 100,000 rows each; half of that is near."""
+    calls = []
+    monkeypatch.setattr(compaction, "table_capacity", lambda url, table: TableCapacity(table, documents, 1, 1))
+    monkeypatch.setattr(compaction, "consuming", lambda url, table: {"s0", "s1", "s2", "s3"})
+    monkeypatch.setattr(compaction, "commit_consuming", lambda url, table: calls.append(table) or {"s0"})
+    svc = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092",
+                                        trino=lambda sql: [], postgres=lambda sql, params: None)
+    compaction._commit_rebuilt(svc, "orders_rebuild", lambda line: None)
+    assert calls == (["orders_rebuild"] if committed else [])
