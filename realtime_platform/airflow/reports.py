@@ -16,6 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 SEPARATOR = "__"
+# The versioned tables as DataHub matches them, on `<catalog>.<schema>.<table>` (the trino_hive
+# recipe's table_pattern) and on `<platform>:<name>` (the Airflow plugin's dataset_pattern): a report
+# is its view; its versions come and go with every refresh and are not catalogued.
+CATALOG_DENY_VERSIONS = r".*\.reports\.[a-z0-9_]+__[a-z0-9]+_[0-9]+$"
 _VERSION = re.compile(r"^(?P<report>[a-z_][a-z0-9_]*?)__(?P<run>[a-z0-9]+)_(?P<try>\d+)$")
 _READS = re.compile(r"\b(?:\w+\.)?(?:\w+\.)?\"?([a-z_][a-z0-9_]*__[a-z0-9]+_\d+)\"?", re.IGNORECASE)
 

@@ -76,7 +76,6 @@ def catalog_environment(environ: Mapping[str, str] | None = None) -> dict[str, s
     env.setdefault("DATAHUB_CATALOG_DIR", str(CATALOG_DIR))
     env.setdefault("DATAHUB_LITE_FILE", str(state / "lite.db"))
     env.setdefault("DATAHUB_ASSETS_FILE", str(state / "assets.json"))
-    env.setdefault("DATAHUB_PINOT_FILE", str(state / "pinot-tables.json"))
     env.setdefault("DATAHUB_AIRFLOW_LINEAGE_FILE", str(airflow_lineage_file(state)))
     # the runner moves the plugin's file here before ingesting it (see runner.take_airflow_lineage)
     env.setdefault("DATAHUB_AIRFLOW_LINEAGE_DIR", str(state / "airflow-lineage"))
@@ -120,6 +119,21 @@ def sink_config(env: Mapping[str, str]) -> dict:
     return {"type": "datahub-lite", "config": {"type": "sqlite", "config": {"file": env["DATAHUB_LITE_FILE"]}}}
 
 
+def checkpoint_file(name: str, env: Mapping[str, str]) -> Path:
+    """A stateful recipe's last checkpoint with the DataHub Lite sink: beside the Lite file, so the
+    catalog and what it last saw live and go together (`platformctl reset` clears both)."""
+    return Path(env["DATAHUB_LITE_FILE"]).parent / "checkpoints" / f"{name}.json"
+
+
+def _with_checkpoints(recipe: dict, name: str, env: Mapping[str, str]) -> dict:
+    """Stateful recipes keep their checkpoints in DataHub itself with the datahub-rest sink (DataHub's
+    default provider), and in `checkpoint_file()` with DataHub Lite, which has no checkpoint store."""
+    stateful = recipe.get("source", {}).get("config", {}).get("stateful_ingestion") or {}
+    if stateful.get("enabled") and "state_provider" not in stateful and not env.get("DATAHUB_GMS_URL"):
+        stateful["state_provider"] = {"type": "file", "config": {"filename": str(checkpoint_file(name, env))}}
+    return recipe
+
+
 def load_recipe(name: str, env: Mapping[str, str] | None = None, with_sink: bool = True) -> dict:
     """The recipe as a dict, `${VAR}` resolved by DataHub's own loader, with the runner's sink.
 
@@ -131,7 +145,7 @@ def load_recipe(name: str, env: Mapping[str, str] | None = None, with_sink: bool
     recipe = load_config_file(recipe_path(name), allow_remote=False, resolve_env_vars=False)
     from datahub.configuration.config_loader import resolve_env_variables
 
-    recipe = _for_warehouse(resolve_env_variables(recipe, env), env)
+    recipe = _with_checkpoints(_for_warehouse(resolve_env_variables(recipe, env), env), name, env)
     if with_sink:
         recipe["sink"] = sink_config(env)
     recipe.setdefault("pipeline_name", f"realtime-platform-{name}")

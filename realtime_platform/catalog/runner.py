@@ -71,7 +71,7 @@ def _prepare(name: str, env: Mapping[str, str]) -> list[Path]:
     """What a recipe needs before DataHub reads its source: the metadata files that the
     `file`-source recipes read, written from the repository's files. Returns the files a
     successful run consumes (the Airflow plugin's lineage)."""
-    from realtime_platform.catalog import assets, stream_lineage, superset
+    from realtime_platform.catalog import assets, superset
 
     if name == "data_products":
         catalog_dir = Path(env["DATAHUB_CATALOG_DIR"])
@@ -82,10 +82,6 @@ def _prepare(name: str, env: Mapping[str, str]) -> list[Path]:
         count = assets.write_assets_file(Path(env["DATAHUB_ASSETS_FILE"]), catalog_dir, dashboards)
         log.info("%d metadata change proposals of data products written to %s", count,
                  env["DATAHUB_ASSETS_FILE"])
-    elif name == "pinot":
-        count = stream_lineage.write_file(Path(env["DATAHUB_PINOT_FILE"]), env.get("POSTGRES_DB", "app"))
-        log.info("%d metadata change proposals of the Pinot tables written to %s", count,
-                 env["DATAHUB_PINOT_FILE"])
     elif name == "glue" and not recipes.warehouse_is_glue(env):
         raise RecipeNotApplicable("the hive catalog keeps its metadata in Trino's file metastore in the "
                                   "local object store (WAREHOUSE=local); AWS Glue is catalogued when "
@@ -105,7 +101,7 @@ def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
     from realtime_platform.catalog import tsum
 
     env = recipes.catalog_environment(environ)
-    Path(env["DATAHUB_LITE_FILE"]).parent.mkdir(parents=True, exist_ok=True)
+    recipes.checkpoint_file(name, env).parent.mkdir(parents=True, exist_ok=True)  # and Lite's folder
     ingested = _prepare(name, env)
     if name == "airflow_lineage" and not ingested:
         log.info("no Airflow lineage recorded since the last run")

@@ -139,12 +139,3 @@ def mcps(tables: list[StreamTable], postgres_db: str, env: str = "PROD") -> list
             ]
     return out
 
-
-def write_file(path: Path, postgres_db: str) -> int:
-    """Writes the MCPs to `path` (DataHub's metadata file format); returns how many."""
-    from datahub.ingestion.sink.file import write_metadata_file
-
-    records = mcps(stream_tables(), postgres_db)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_metadata_file(path, records)
-    return len(records)

@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from realtime_platform.airflow import reports
 from realtime_platform.config import (
     AIRFLOW_DB_CONN_ID,
     POSTGRES_CONN_ID,
@@ -171,6 +172,7 @@ def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, s
         # Our Airflow assets are named like the Trino tables (`hive.views.orders`); the plugin would
         # add them as datasets of a platform `airflow`, next to the Trino ones parsed from the SQL.
         "AIRFLOW__DATAHUB__CAPTURE_AIRFLOW_ASSETS": "False",
+        "AIRFLOW__DATAHUB__DATASET_PATTERN": json.dumps({"deny": [reports.CATALOG_DENY_VERSIONS]}),
     }
     return env
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 
 import datahub  # noqa: E402,F401 - a required dependency: missing fails, never skips
+from realtime_platform.airflow.reports import current_version  # noqa: E402
 from realtime_platform.catalog import recipes, runner  # noqa: E402
+from realtime_platform.trino_client import query  # noqa: E402
 from tests.live.airflow_runs import run_dag  # noqa: E402
 
 pytestmark = pytest.mark.live
@@ -26,6 +28,7 @@ TERM_ORDER = "urn:li:glossaryTerm:Commerce.Order"
 PRODUCT = "urn:li:dataProduct:orders-by-day"
 DESCRIBED_DASHBOARD = "urn:li:dashboard:(superset,orders-by-day)"  # only while Superset is down
 CREATE_ORDERS_VIEW_JOB = "urn:li:dataJob:(urn:li:dataFlow:(airflow,create_views,prod),orders)"
+CREATE_REPORT_JOB = "urn:li:dataJob:(urn:li:dataFlow:(airflow,create_views,prod),orders_by_day)"
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +171,14 @@ def test_datahub_ingestion_dag_runs_through_airflow(bootstrapped, catalog):  # c
     io = job["dataJobInputOutput"]
     assert PINOT_ORDERS in io["inputDatasets"], io
     assert ORDERS in io["outputDatasets"], io
+    # A report is its view: the task's lineage names the view, never the versioned table behind it
+    # that prune_reports drops later, so the catalog search has no such table to keep listing (#25).
+    report_io = runner.get(CREATE_REPORT_JOB, ["dataJobInputOutput"], _platform_catalog(bootstrapped))
+    report_io = report_io["dataJobInputOutput"]
+    assert REPORT in report_io["outputDatasets"], report_io
+    assert not [urn for urn in report_io["inputDatasets"] + report_io["outputDatasets"] if "__" in urn], report_io
+    current = current_version(lambda sql: query(bootstrapped, sql), "orders_by_day")
+    assert current and not runner.search(current, _platform_catalog(bootstrapped)), current
 
 
 def _platform_catalog(cfg) -> dict:

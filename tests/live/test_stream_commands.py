@@ -9,6 +9,7 @@ view, value for value, by data_quality's content reconciliation over every colum
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import threading
@@ -124,7 +125,15 @@ def test_refusals_name_the_column_and_its_type_and_write_nothing(bootstrapped):
             pg.execute("DROP TABLE IF EXISTS public.no_key, public.tagged")
 
 
-def test_a_stream_added_by_the_command_alone_carries_every_value_and_removes_cleanly(returns_table):
+def _catalogued(environ: dict) -> set[str]:
+    """The stream's datasets the catalog search lists after the recipes that describe streams ran."""
+    from realtime_platform.catalog import runner
+
+    runner.run_all(["trino_pinot", "pinot", "trino_hive"], environ)
+    return {urn for urn, _ in runner.search(NAME, environ) if urn.startswith("urn:li:dataset:")}
+
+
+def test_a_stream_added_by_the_command_alone_carries_every_value_and_removes_cleanly(returns_table, tmp_path):
     cfg, before = returns_table
     dry = ctl("add", TABLE, "--dry-run")
     assert dry.returncode == 0, dry.stderr
@@ -182,11 +191,24 @@ def test_a_stream_added_by_the_command_alone_carries_every_value_and_removes_cle
             f"ISO-8601 text in UTC): "
             f"expected STRING with jsonPath(payload, '$.after.refunded_at')") in refused.stderr, refused.stderr
 
+    # The catalog lists the stream's datasets, and forgets them once the stream is removed (#25).
+    catalog = {**os.environ, "DATAHUB_STATE_DIR": str(tmp_path / "datahub")}
+    catalog.pop("DATAHUB_GMS_URL", None)
+    expected = {f"urn:li:dataset:(urn:li:dataPlatform:{platform},{name},PROD)" for platform, name in (
+        ("pinot", NAME), ("kafka", NAME), ("postgres", f"{cfg.postgres_db}.{TABLE}"),
+        ("trino", f"pinot.default.{NAME}"), ("trino", f"hive.views.{NAME}"))}
+    listed = _catalogued(catalog)
+    print("catalog search before the removal:", *sorted(listed), sep="\n  ")
+    assert expected <= listed, expected - listed
+
     removed = ctl("remove", NAME, "--drop-table")
     print(removed.stdout)
     assert removed.returncode == 0, removed.stdout + removed.stderr
     drop_source(cfg)
     snapshot_changes(before, stack_snapshot(cfg, files), NAME)
+    listed = _catalogued(catalog)
+    print("catalog search after the removal:", *sorted(listed), sep="\n  ")
+    assert not listed, listed
 
 
 SYNCED, SYNCED_TABLE = "tickets", "public.tickets"

@@ -151,3 +151,65 @@ def test_lineage_written_one_file_per_process_reaches_the_catalog_and_nothing_is
     for task in ("a101", "b101", "a202", "b202", "c101", "d101"):
         assert runner.get(job(task), ["dataJobInputOutput"], env)["dataJobInputOutput"]["outputDatasets"] == [VIEW]
     assert list(lineage_shards.shard_folder(lineage_file).glob("*.json")) == []
+
+
+def _search_names(query: str, env) -> set[str]:
+    return {urn for urn, _ in runner.search(query, env) if urn.startswith("urn:li:dataset:")}
+
+
+def test_a_stream_whose_files_are_gone_is_soft_deleted_at_the_next_run(env, tmp_path, monkeypatch):
+    """The pinot recipe is stateful (DataHub's stale-entity removal, file checkpoint beside the Lite
+    file): what `platformctl stream remove` takes out of pinot/tables/ and debezium/ leaves search."""
+    import shutil
+
+    from realtime_platform.catalog import recipes
+    from realtime_platform.config import REPO_ROOT
+
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO_ROOT / "pinot" / "tables", repo / "pinot")
+    shutil.copytree(REPO_ROOT / "debezium", repo / "debezium")
+    load = recipes.load_recipe
+
+    def from_copy(name, env=None, with_sink=True):
+        recipe = load(name, env, with_sink)
+        recipe["source"]["config"].update(pinot_tables_dir=str(repo / "pinot"), debezium_dir=str(repo / "debezium"))
+        return recipe
+
+    monkeypatch.setattr(recipes, "load_recipe", from_copy)
+    env = {**env, "POSTGRES_DB": "app"}
+    person = {"urn:li:dataset:(urn:li:dataPlatform:pinot,person,PROD)",
+              "urn:li:dataset:(urn:li:dataPlatform:kafka,person,PROD)",
+              "urn:li:dataset:(urn:li:dataPlatform:postgres,app.public.person,PROD)"}
+    orders = "urn:li:dataset:(urn:li:dataPlatform:pinot,orders,PROD)"
+
+    runner.run_recipe("pinot", env)
+    assert person <= _search_names("person", env) and orders in _search_names("orders", env)
+    assert recipes.checkpoint_file("pinot", recipes.catalog_environment(env)).is_file()
+
+    shutil.rmtree(repo / "pinot" / "001-person")
+    (repo / "debezium" / "person.json").unlink()
+    runner.run_recipe("pinot", env)
+
+    assert not person & _search_names("person", env)
+    assert orders in _search_names("orders", env)
+    status = runner.get("urn:li:dataset:(urn:li:dataPlatform:pinot,person,PROD)", ["status"], env)
+    assert status["status"]["removed"] is True  # soft-deleted, as DataHub does: kept, hidden
+
+
+def test_the_catalog_and_the_airflow_plugin_leave_report_versions_out_alike():
+    """One pattern for both: the trino_hive recipe's table_pattern and the plugin's dataset_pattern."""
+    import json
+
+    import yaml
+    from datahub.configuration.common import AllowDenyPattern
+
+    from realtime_platform.airflow.reports import CATALOG_DENY_VERSIONS
+    from realtime_platform.catalog import recipes
+
+    hive = yaml.safe_load(recipes.recipe_path("trino_hive").read_text())["source"]["config"]
+    assert hive["table_pattern"]["deny"] == [CATALOG_DENY_VERSIONS]
+    plugin = json.dumps({"deny": [CATALOG_DENY_VERSIONS]})  # the local mode's and compose's (test_compose)
+    pattern = AllowDenyPattern.model_validate_json(plugin)
+    assert json.loads(plugin) == {"deny": [CATALOG_DENY_VERSIONS]}
+    assert not pattern.allowed("trino:hive.reports.orders_by_day__20261205t163721_1")
+    assert pattern.allowed("trino:hive.reports.orders_by_day") and pattern.allowed("trino:hive.views.orders")

@@ -1021,3 +1021,18 @@ def test_the_scaled_profiles_settings_are_explained():
     exported = inspect.getsource(PlatformSettings.service_environment)
     for name in ("PINOT_REPLICAS", "PINOT_BROKER_QUERIES_ONLY", "DASK_SCHEDULER_ADDRESS"):
         assert f'"{name}"' in exported, name
+
+
+def test_datahubs_airflow_plugin_is_configured_as_in_the_local_mode(services, tmp_path):
+    """The plugin's [datahub] settings (lineage file, SQL parsing, datasets left out) are the same."""
+    from realtime_platform.local import airflow_services
+    from realtime_platform.local.paths import StatePaths
+    from tests.conftest import make_settings
+
+    cfg = make_settings(tmp_path)
+    local = {key: value for key, value in airflow_services.airflow_environment(cfg, StatePaths(tmp_path)).items()
+             if key.startswith("AIRFLOW__DATAHUB__")}
+    assert "AIRFLOW__DATAHUB__DATASET_PATTERN" in local
+    for name in ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+        env = environment(services[name])
+        assert {key: env.get(key) for key in local} == local, name

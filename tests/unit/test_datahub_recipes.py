@@ -21,6 +21,7 @@ DUMMY_ENV = {
     "DATAHUB_STATE_DIR": "/nonexistent/datahub",
     "SUPERSET_URL": "http://superset.example:8088",
     "SUPERSET_USERNAME": "admin",
+    "POSTGRES_DB": "shop",
     "SUPERSET_PASSWORD": "dummy",
 }
 RECIPES = recipes.recipe_names()
@@ -60,6 +61,11 @@ def test_recipe_validates_with_datahub_models(name):
     if name == "superset":
         assert source_config.connect_uri == "http://superset.example:8088"
         assert source_config.password.get_secret_value() == "dummy"
+    if name == "pinot":
+        assert source_config.postgres_db == DUMMY_ENV["POSTGRES_DB"]
+    if name != "glossary" and config.source.type != "file":  # files and the glossary keep no state
+        assert source_config.stateful_ingestion.enabled, name
+        assert recipe["source"]["config"]["stateful_ingestion"]["state_provider"]["type"] == "file"
     if name == "airflow_lineage":
         assert source_config.path == "/nonexistent/datahub/airflow-lineage"
 
