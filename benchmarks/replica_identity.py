@@ -23,7 +23,8 @@ from pathlib import Path
 
 import psycopg
 
-from realtime_platform.local.services import POSTGRES_OS_USER, _ensure_os_user, pg_bin
+from realtime_platform.local.services.os_setup import ensure_os_user
+from realtime_platform.local.services.postgres import POSTGRES_OS_USER, pg_bin
 
 PORT = 55439
 
@@ -33,7 +34,7 @@ def _run_as_postgres(*args: str) -> None:
 
 
 def start_cluster(folder: Path) -> None:
-    _ensure_os_user(POSTGRES_OS_USER)
+    ensure_os_user(POSTGRES_OS_USER)
     shutil.chown(folder, POSTGRES_OS_USER)
     data = folder / "data"
     _run_as_postgres(str(pg_bin() / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust")

@@ -85,7 +85,7 @@ def add(cfg: PlatformSettings, source_table: str, name: str | None = None, dry_r
         (REPO_ROOT / path).parent.mkdir(parents=True, exist_ok=True)
         (REPO_ROOT / path).write_text(text)
         print(f"wrote {path}")
-    from realtime_platform.local.services import run_postgres_init
+    from realtime_platform.local.services.postgres import run_postgres_init
 
     run_postgres_init(cfg)  # the new file: REPLICA IDENTITY FULL, Debezium's access, the publication
     print("applied postgres/init (replica identity, read access, publication)")

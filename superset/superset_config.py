@@ -1,5 +1,5 @@
 """Superset's settings, in both modes; the environment says where things are (local mode:
-realtime_platform/local/superset_services.py; compose: the superset services' environment).
+realtime_platform/local/services/superset.py; compose: the superset services' environment).
 No secret is in this file or in the environment: the secret key is read from a file of mode 600
 (local: the state folder; compose: the superset-home volume, where superset-init generates it),
 and a metadata database's password from a libpq password file (PGPASSFILE), as for Airflow.

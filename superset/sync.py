@@ -1,5 +1,5 @@
 """Idempotent start-up work inside Superset, run with the Superset venv's Python once Superset and
-Trino answer (realtime_platform/local/superset_services.py, `on_healthy`):
+Trino answer (realtime_platform/local/services/superset.py, `on_healthy`):
 
 1. the admin user exists and has the password in the file $SUPERSET_ADMIN_PASSWORD_FILE;
 2. the bundle zip (argv[1], made from superset/bundle/) is imported with overwrite: database,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compose service `airflow-init`, before every other Airflow service: the files they share in the
-# airflow-secrets volume, then `airflow db migrate`. Mirrors realtime_platform/local/airflow_services.py:
+# airflow-secrets volume, then `airflow db migrate`. Mirrors realtime_platform/local/services/airflow.py:
 # keys are generated once and kept; passwords follow .env at every run; no secret value is put into the
 # environment of the long-running services (they read these files: *_CMD options, PGPASSFILE).
 set -euo pipefail

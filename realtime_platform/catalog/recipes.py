@@ -23,7 +23,7 @@ RECIPES_DIR = CATALOG_DIR / "recipes"
 # first, so that the datasets which name them are searchable together.
 RECIPE_ORDER = ("glossary", "data_products", "trino_pinot", "pinot", "trino_hive", "glue", "superset",
                 "airflow_lineage")
-SUPERSET_USERNAME = "admin"  # the UI user realtime_platform.local.superset_services creates
+SUPERSET_USERNAME = "admin"  # the UI user realtime_platform.local.services.superset creates
 
 
 def recipe_names() -> list[str]:

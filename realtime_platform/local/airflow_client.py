@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import requests
 
 from realtime_platform.config import PlatformSettings
-from realtime_platform.local import airflow_services as af
+from realtime_platform.local.services import airflow as af
 from realtime_platform.local.state_files import secret
 
 

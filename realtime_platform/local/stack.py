@@ -11,41 +11,49 @@ from functools import partial
 import psutil
 
 from realtime_platform.config import PlatformSettings
-from realtime_platform.local import airflow_services as airflow
 from realtime_platform.local import processes, supervisor
-from realtime_platform.local import scaled_services as scaled
-from realtime_platform.local import services as svc
-from realtime_platform.local import superset_services as superset
 from realtime_platform.local.health import wait_until_healthy
 from realtime_platform.local.install import install_all
 from realtime_platform.local.paths import StatePaths, state_paths
+from realtime_platform.local.services import (
+    airflow,
+    connect,
+    dask,
+    kafka,
+    object_store,
+    pinot,
+    postgres,
+    superset,
+    trino,
+)
+from realtime_platform.local.services.base import Service
 
 # (service factory, preparation run before its first start in this `up`)
-ServiceSpec = tuple[Callable[[PlatformSettings, StatePaths], svc.Service],
+ServiceSpec = tuple[Callable[[PlatformSettings, StatePaths], Service],
                     Callable[[PlatformSettings, StatePaths], None] | None]
 
 STORAGE: list[ServiceSpec] = [
-    (svc.postgres_service, svc.prepare_postgres),
-    (svc.object_store_service, svc.prepare_object_store),
-    (svc.kafka_service, svc.prepare_kafka),
+    (postgres.postgres_service, postgres.prepare_postgres),
+    (object_store.object_store_service, object_store.prepare_object_store),
+    (kafka.kafka_service, kafka.prepare_kafka),
 ]
 SINGLE: list[ServiceSpec] = [
-    (svc.connect_service, svc.prepare_connect),
-    (svc.zookeeper_service, svc.prepare_pinot),
-    (svc.pinot_service, None),
-    (svc.trino_service, svc.prepare_trino),
+    (connect.connect_service, connect.prepare_connect),
+    (pinot.zookeeper_service, pinot.prepare_pinot),
+    (pinot.pinot_service, None),
+    (trino.trino_service, trino.prepare_trino),
 ]
 SCALED: list[ServiceSpec] = [
-    (scaled.dask_scheduler_service, None),
-    *((partial(scaled.dask_worker_service, name=name), None) for name in scaled.DASK_WORKERS),
-    (svc.connect_service, scaled.prepare_connect),
-    (scaled.connect_worker_2_service, None),
-    (svc.zookeeper_service, scaled.prepare_pinot),
-    (scaled.pinot_controller_service, None),
-    (scaled.pinot_broker_service, None),
-    *((partial(scaled.pinot_server_service, name=name), None) for name in scaled.PINOT_SERVERS),
-    (svc.trino_service, scaled.prepare_trino),
-    (scaled.trino_worker_service, None),
+    (dask.dask_scheduler_service, None),
+    *((partial(dask.dask_worker_service, name=name), None) for name in dask.DASK_WORKERS),
+    (connect.connect_service, connect.prepare_scaled_connect),
+    (connect.connect_worker_2_service, None),
+    (pinot.zookeeper_service, pinot.prepare_scaled_pinot),
+    (pinot.pinot_controller_service, None),
+    (pinot.pinot_broker_service, None),
+    *((partial(pinot.pinot_server_service, name=name), None) for name in pinot.PINOT_SERVERS),
+    (trino.trino_service, trino.prepare_scaled_trino),
+    (trino.trino_worker_service, None),
 ]
 APPS: list[ServiceSpec] = [*superset.SUPERSET_SPECS, *airflow.AIRFLOW_SPECS]
 
@@ -55,10 +63,10 @@ def active_specs(cfg: PlatformSettings) -> list[ServiceSpec]:
     object store."""
     specs = [*STORAGE, *(SCALED if cfg.scaled else SINGLE), *APPS]
     return [spec for spec in specs
-            if not (cfg.warehouse == "aws" and spec[0] is svc.object_store_service)]
+            if not (cfg.warehouse == "aws" and spec[0] is object_store.object_store_service)]
 
 
-def all_services(cfg: PlatformSettings, paths: StatePaths) -> list[svc.Service]:
+def all_services(cfg: PlatformSettings, paths: StatePaths) -> list[Service]:
     return [factory(cfg, paths) for factory, _ in active_specs(cfg)]
 
 

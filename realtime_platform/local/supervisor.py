@@ -17,7 +17,7 @@ from supervisor.xmlrpc import SupervisorTransport
 
 from realtime_platform.local import processes
 from realtime_platform.local.paths import StatePaths
-from realtime_platform.local.services import Service
+from realtime_platform.local.services.base import Service
 
 
 def _socket(paths: StatePaths) -> Path:

@@ -15,7 +15,7 @@ from confluent_kafka.admin import AdminClient
 
 from realtime_platform import stream_commands
 from realtime_platform.config import REPO_ROOT
-from realtime_platform.local.services import run_postgres_init
+from realtime_platform.local.services.postgres import run_postgres_init
 from realtime_platform.trino_client import query
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -2,7 +2,7 @@
 Pinot through Trino, they hold the rows of PostgreSQL, and a run triggered through the API server
 succeeds.
 
-Needs the Airflow programs of realtime_platform.local.airflow_services in the stack.
+Needs the Airflow programs of realtime_platform.local.services.airflow in the stack.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import requests
 
 from realtime_platform.airflow.quality import window
 from realtime_platform.airflow.reports import current_version
-from realtime_platform.local import airflow_services as af
 from realtime_platform.local.airflow_client import AirflowClient
 from realtime_platform.local.paths import state_paths
+from realtime_platform.local.services import airflow as af
 from realtime_platform.trino_client import query
 from tests.live.polling import wait
 

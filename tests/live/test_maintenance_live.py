@@ -9,8 +9,8 @@ import time
 import pytest
 
 from realtime_platform.local.airflow_client import AirflowClient
-from realtime_platform.local.airflow_services import airflow_paths
 from realtime_platform.local.paths import state_paths
+from realtime_platform.local.services.airflow import airflow_paths
 from tests.live.airflow_runs import first_try_succeeded, ready_client
 from tests.live.polling import wait
 

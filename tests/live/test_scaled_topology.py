@@ -25,7 +25,9 @@ from realtime_platform.generator import run_counts
 from realtime_platform.local import supervisor
 from realtime_platform.local.health import wait_until_healthy
 from realtime_platform.local.paths import state_paths
-from realtime_platform.local.scaled_services import DASK_WORKERS, PINOT_SERVERS, TRINO_WORKER
+from realtime_platform.local.services.dask import DASK_WORKERS
+from realtime_platform.local.services.pinot import PINOT_SERVERS
+from realtime_platform.local.services.trino import TRINO_WORKER
 from realtime_platform.local.stack import all_services
 from realtime_platform.trino_client import query
 from tests.live import supervised

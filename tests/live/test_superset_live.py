@@ -2,7 +2,7 @@
 query (GET /api/v1/chart/<id>/data) returns the rows Trino returns for the same question, and the
 "Orders by day" dashboard renders in a real browser (screenshot: artifacts/superset-orders-by-day.png).
 
-Needs the `superset` program of realtime_platform.local.superset_services in the stack, and for
+Needs the `superset` program of realtime_platform.local.services.superset in the stack, and for
 the browser test:
   apt packages:   chromium fonts-liberation   (Debian's browser; fonts for legible screenshots)
   Python package: playwright (in the platform venv; it drives /usr/bin/chromium; never run
@@ -25,8 +25,8 @@ import requests
 import yaml
 
 from realtime_platform.config import REPO_ROOT
-from realtime_platform.local import superset_services as ss
-from realtime_platform.local.airflow_services import secret
+from realtime_platform.local.services import superset as ss
+from realtime_platform.local.state_files import secret
 from realtime_platform.trino_client import query
 from tests.live.polling import wait
 

@@ -26,7 +26,7 @@ from realtime_platform.airflow import quality
 from realtime_platform.airflow.reports import current_version
 from realtime_platform.local import processes, state_backup, supervisor
 from realtime_platform.local.paths import StatePaths, state_paths
-from realtime_platform.local.services import object_store_dir
+from realtime_platform.local.services.object_store import object_store_dir
 from realtime_platform.local.stack import down, ports_in_use, status, up
 from realtime_platform.local.warehouse import (
     WarehouseStateError,

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import make_settings
 from realtime_platform.config import REPO_ROOT, PlatformSettings
-from realtime_platform.local import airflow_services as af
+from realtime_platform.local.services import airflow as af
 from realtime_platform.local import python_app
 from realtime_platform.local.paths import StatePaths
 

@@ -1025,8 +1025,8 @@ def test_the_scaled_profiles_settings_are_explained():
 
 def test_datahubs_airflow_plugin_is_configured_as_in_the_local_mode(services, tmp_path):
     """The plugin's [datahub] settings (lineage file, SQL parsing, datasets left out) are the same."""
-    from realtime_platform.local import airflow_services
     from realtime_platform.local.paths import StatePaths
+    from realtime_platform.local.services import airflow as airflow_services
     from tests.conftest import make_settings
 
     cfg = make_settings(tmp_path)

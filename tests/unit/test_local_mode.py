@@ -12,10 +12,12 @@ import pytest
 
 from tests.conftest import make_settings
 from realtime_platform.config import PlatformSettings
-from realtime_platform.local import services as svc
 from realtime_platform.local import health
 from realtime_platform.local.health import HealthCheck
-from realtime_platform.conf_templates import TEMPLATES
+from realtime_platform.local.services import postgres
+from realtime_platform.local.services.base import Service
+from realtime_platform.local.services.pinot import pinot_values
+from realtime_platform.conf_templates import TEMPLATES, render
 from realtime_platform.local.paths import StatePaths
 from realtime_platform.local.secrets import GENERATED, ensure_env_file
 from realtime_platform.local.supervisor import render_config
@@ -38,19 +40,19 @@ def test_versions_come_from_versions_env(cfg, repo):
                                             and p.suffix in {".properties", ".conf", ".cfg", ".config"}),
                          ids=lambda p: str(p.relative_to(TEMPLATES)))
 def test_every_template_renders_without_unknown_placeholders(cfg, template, tmp_path):
-    values = {**svc._pinot_values(cfg, StatePaths(tmp_path)), "DATA_DIR": "/d", "PLUGIN_PATH": "/p",
+    values = {**pinot_values(cfg, StatePaths(tmp_path)), "DATA_DIR": "/d", "PLUGIN_PATH": "/p",
               "TRINO_DATA_DIR": "/t", "TRINO_CATALOG_DIR": "/c", "TRINO_HEAP": "1G",
               "TRINO_COORDINATOR": "true", "TRINO_HTTP_PORT": "8080", "TRINO_NODE_ID": "n", "TRINO_NODE_HOST": "h",
               "OBJECT_STORE_DIR": "/s3", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
-    rendered = svc.render(template, tmp_path / "out" / template.name, values).read_text()
+    rendered = render(template, tmp_path / "out" / template.name, values).read_text()
     assert "${" not in rendered
 
 
 def test_every_listener_binds_loopback(cfg, tmp_path):
-    values = {**svc._pinot_values(cfg, StatePaths(tmp_path)), "DATA_DIR": "/d", "PLUGIN_PATH": "/p"}
-    kafka = svc.render(TEMPLATES / "kafka" / "server.properties", tmp_path / "k", values).read_text()
+    values = {**pinot_values(cfg, StatePaths(tmp_path)), "DATA_DIR": "/d", "PLUGIN_PATH": "/p"}
+    kafka = render(TEMPLATES / "kafka" / "server.properties", tmp_path / "k", values).read_text()
     assert "listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093" in kafka
-    connect = svc.render(TEMPLATES / "connect" / "connect-distributed.properties", tmp_path / "c", values)
+    connect = render(TEMPLATES / "connect" / "connect-distributed.properties", tmp_path / "c", values)
     assert "listeners=http://127.0.0.1:8083" in connect.read_text()
 
 
@@ -80,7 +82,7 @@ def test_supervisord_config_quotes_arguments_and_environment(tmp_path):
     paths = StatePaths(tmp_path)
     environment = {"PASSWORD": 'p%w"d', "WINDOWS_PATH": "C:\\data,x", "CONN": '{"host": "/a b", "n": 1}',
                    "EMPTY": ""}
-    service = svc.Service("demo", ["/bin/echo", "two words", "-cp", "lib/*"], HealthCheck("x", lambda: True),
+    service = Service("demo", ["/bin/echo", "two words", "-cp", "lib/*"], HealthCheck("x", lambda: True),
                           stage=0, user="postgres")
     paths.create()
     path = render_config([service], paths, environment)
@@ -99,7 +101,7 @@ def test_supervisord_config_quotes_arguments_and_environment(tmp_path):
 
 
 def test_supervisord_config_refuses_a_value_it_cannot_carry(tmp_path):
-    service = svc.Service("demo", ["/bin/true"], HealthCheck("x", lambda: True), stage=0)
+    service = Service("demo", ["/bin/true"], HealthCheck("x", lambda: True), stage=0)
     with pytest.raises(ValueError, match="cannot pass BAD"):
         render_config([service], StatePaths(tmp_path), {"BAD": "it's \"both\""})
 
@@ -122,7 +124,7 @@ def test_postgres_is_healthy_only_when_pg_isready_passes(cfg):
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        service = svc.postgres_service(cfg.model_copy(update={"postgres_port": port}),
+        service = postgres.postgres_service(cfg.model_copy(update={"postgres_port": port}),
                                        StatePaths(cfg.state_dir))
         assert health.tcp("127.0.0.1", port).ok()
         assert service.health.describe.startswith("pg_isready")
@@ -137,7 +139,7 @@ def test_up_only_one_program_leaves_the_others_running(tmp_path):
     paths = StatePaths(tmp_path / "s")
     paths.create()
     sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
-    services = [svc.Service(name, sleeper, HealthCheck("x", lambda: True), stage=0) for name in ("a", "b")]
+    services = [Service(name, sleeper, HealthCheck("x", lambda: True), stage=0) for name in ("a", "b")]
     render_config(services, paths, {"VERSION": "1"})
     supervisor.ensure_daemon(paths)
     try:
@@ -177,7 +179,7 @@ def test_a_killed_program_stays_down_until_it_is_started_again(tmp_path):
                       "    sys.exit(0)\n"
                       "signal.signal(signal.SIGTERM, handler)\n"
                       "time.sleep(600)\n")
-    victim = svc.Service("victim", [sys.executable, str(script)], HealthCheck("x", lambda: True), stage=0)
+    victim = Service("victim", [sys.executable, str(script)], HealthCheck("x", lambda: True), stage=0)
     render_config([victim], paths, {})
     supervisor.ensure_daemon(paths)
     server = supervisor.rpc(paths).supervisor

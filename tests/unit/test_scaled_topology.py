@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from realtime_platform.local import scaled_services as scaled
 from realtime_platform.local import stack
 from realtime_platform.local.paths import state_paths
+from realtime_platform.local.services import connect, dask, pinot, trino
 from tests.conftest import make_settings
 
 
@@ -47,7 +47,7 @@ def test_each_process_starts_after_what_it_joins(cfg):
     for later in ("pinot-broker", "pinot-server-1", "pinot-server-2"):
         assert stage["pinot-controller"] < stage[later], "the controller creates the cluster they join"
     assert stage["pinot-zookeeper"] < stage["pinot-controller"]
-    assert all(stage["dask-scheduler"] < stage[w] for w in scaled.DASK_WORKERS)
+    assert all(stage["dask-scheduler"] < stage[w] for w in dask.DASK_WORKERS)
     assert stage["kafka"] < stage["connect"] == stage["connect-2"]
 
 
@@ -72,8 +72,8 @@ def test_the_environment_tells_bootstrap_trino_and_airflow_the_topology(cfg, sin
 
 def test_each_pinot_server_gets_its_own_ports_and_data(cfg):
     paths = state_paths(cfg)
-    scaled.prepare_pinot(cfg, paths)
-    rendered = [_properties(paths.conf / "pinot" / f"{name}.conf") for name in scaled.PINOT_SERVERS]
+    pinot.prepare_scaled_pinot(cfg, paths)
+    rendered = [_properties(paths.conf / "pinot" / f"{name}.conf") for name in pinot.PINOT_SERVERS]
     for key in ("pinot.server.netty.port", "pinot.server.grpc.port", "pinot.server.instance.dataDir",
                 "pinot.server.adminapi.access.protocols.http.port"):
         assert rendered[0][key] != rendered[1][key], key
@@ -81,20 +81,20 @@ def test_each_pinot_server_gets_its_own_ports_and_data(cfg):
     assert rendered[1]["pinot.server.grpc.port"] == str(cfg.pinot_server_2_grpc_port)
     assert all(r["pinot.server.netty.host"] == cfg.bind_host for r in rendered)
     services = _by_name(cfg)
-    for name in scaled.PINOT_SERVERS:
+    for name in pinot.PINOT_SERVERS:
         assert str(paths.conf / "pinot" / f"{name}.conf") in services[name].command
 
 
 def test_the_trino_worker_joins_the_coordinator(cfg):
     paths = state_paths(cfg)
-    scaled.prepare_trino(cfg, paths)
+    trino.prepare_scaled_trino(cfg, paths)
     coordinator = _properties(paths.conf / "trino" / "config.properties")
-    worker = _properties(paths.conf / scaled.TRINO_WORKER / "trino" / "config.properties")
+    worker = _properties(paths.conf / trino.TRINO_WORKER / "trino" / "config.properties")
     assert (coordinator["coordinator"], worker["coordinator"]) == ("true", "false")
     assert worker["discovery.uri"] == coordinator["discovery.uri"] == f"http://127.0.0.1:{cfg.trino_port}"
     assert worker["http-server.http.port"] == str(cfg.trino_worker_port)
     nodes = [_properties(paths.conf / "trino" / "node.properties"),
-             _properties(paths.conf / scaled.TRINO_WORKER / "trino" / "node.properties")]
+             _properties(paths.conf / trino.TRINO_WORKER / "trino" / "node.properties")]
     assert nodes[0]["node.id"] != nodes[1]["node.id"]
     assert nodes[0]["node.data-dir"] != nodes[1]["node.data-dir"]
     assert nodes[0]["node.environment"] == nodes[1]["node.environment"], "one cluster"
@@ -102,9 +102,9 @@ def test_the_trino_worker_joins_the_coordinator(cfg):
 
 def test_the_connect_workers_form_one_group(cfg):
     paths = state_paths(cfg)
-    scaled.prepare_connect(cfg, paths)
+    connect.prepare_scaled_connect(cfg, paths)
     first = _properties(paths.conf / "connect" / "connect-distributed.properties")
-    second = _properties(paths.conf / scaled.CONNECT_WORKER_2 / "connect" / "connect-distributed.properties")
+    second = _properties(paths.conf / connect.CONNECT_WORKER_2 / "connect" / "connect-distributed.properties")
     for key in ("group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic",
                 "bootstrap.servers"):
         assert first[key] == second[key], key
@@ -115,7 +115,7 @@ def test_the_connect_workers_form_one_group(cfg):
 
 def test_dask_workers_register_by_name_and_can_reach_trino(cfg):
     services = _by_name(cfg)
-    for name in scaled.DASK_WORKERS:
+    for name in dask.DASK_WORKERS:
         worker = services[name]
         assert worker.command[worker.command.index("--name") + 1] == name
         assert cfg.dask_scheduler_address in worker.command

@@ -12,8 +12,8 @@ import yaml
 
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.local import python_app, supervisor
-from realtime_platform.local import superset_services as ss
 from realtime_platform.local.paths import StatePaths
+from realtime_platform.local.services import superset as ss
 from tests.conftest import make_settings
 
 DB_PASSWORD = "ss-db-secret-123"

@@ -40,7 +40,7 @@ from realtime_platform.local.python_app import (
     run_checked,
     write_home,
 )
-from realtime_platform.local.services import Service
+from realtime_platform.local.services.base import Service
 from realtime_platform.local.state_files import secret, write_once, write_private
 
 SUPERSET_PORT = 8088

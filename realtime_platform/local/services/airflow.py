@@ -33,7 +33,7 @@ from realtime_platform.config import (
 from realtime_platform.local import health
 from realtime_platform.local.paths import StatePaths
 from realtime_platform.local.python_app import AppPaths, PythonApp, migrate_if_reachable, migrate_then, write_home
-from realtime_platform.local.services import Service
+from realtime_platform.local.services.base import Service
 from realtime_platform.local.state_files import secret, write_once, write_private
 
 AIRFLOW_PORT = 8085  # Trino has 8080; PlatformSettings.airflow_port overrides when it exists
@@ -248,7 +248,7 @@ def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> AirflowPaths:
     write_private(ap.passwords_file, json.dumps({ADMIN_USER: secret(cfg, "airflow_admin_password")}))
     if not ap.config.exists():
         write_private(ap.config, "# Airflow reads its settings from the environment: see\n"
-                                  "# realtime_platform/local/airflow_services.py. Keep this file: "
+                                  "# realtime_platform/local/services/airflow.py. Keep this file: "
                                   "without it Airflow writes a default one here.\n")
     return ap
 
