@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 
 import psycopg
 import pytest
@@ -14,6 +13,7 @@ from realtime_platform.config import REPO_ROOT
 from realtime_platform.generator import run_counts
 from realtime_platform.trino_client import query
 from tests.live.conftest import run_bootstrap
+from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
 
@@ -36,20 +36,22 @@ def test_trino_view_equals_postgres_after_inserts_updates_deletes(bootstrapped):
     expected = postgres_state(cfg)
     assert report.live_keys <= set(expected)
 
-    deadline = time.monotonic() + VISIBLE_WITHIN_S
-    while True:
+    seen: dict = {}
+    duplicates = 0
+
+    def equal() -> bool:
+        nonlocal seen, duplicates
         rows = trino_rows(cfg)
-        seen = {(i, c): n for i, c, n in rows}
-        if seen == expected and len(rows) == len(seen):
-            break
-        if time.monotonic() > deadline:
-            missing = set(expected) - set(seen)
-            extra = set(seen) - set(expected)
-            stale = {k for k in set(expected) & set(seen) if expected[k] != seen[k]}
-            pytest.fail(f"after {VISIBLE_WITHIN_S}s: {len(missing)} missing, {len(extra)} extra "
-                        f"(deleted: {len(extra & report.deleted_keys)}), {len(stale)} stale names, "
-                        f"{len(rows) - len(seen)} duplicate keys")
-        time.sleep(1)
+        seen, duplicates = {(i, c): n for i, c, n in rows}, len(rows) - len({(i, c) for i, c, _ in rows})
+        return seen == expected and not duplicates
+
+    def differences() -> str:
+        missing, extra = set(expected) - set(seen), set(seen) - set(expected)
+        stale = {k for k in set(expected) & set(seen) if expected[k] != seen[k]}
+        return (f"{len(missing)} missing, {len(extra)} extra (deleted: {len(extra & report.deleted_keys)}), "
+                f"{len(stale)} stale names, {duplicates} duplicate keys")
+
+    wait("the view equals PostgreSQL", equal, VISIBLE_WITHIN_S, every_s=1, explain=differences)
     assert not set(seen) & report.deleted_keys
 
 

@@ -10,16 +10,15 @@ partition, finds every key by point lookup.
 from __future__ import annotations
 
 import json
-import time
 from collections import defaultdict
 
 import psycopg
 import pytest
 import requests
-from confluent_kafka import Consumer, TopicPartition
 
 from realtime_platform.partitioning import partition_of
 from realtime_platform.trino_client import query
+from tests.live.kafka_records import read_topic
 from tests.live.polling import wait
 
 pytestmark = pytest.mark.live
@@ -43,30 +42,6 @@ def declared_partitions(cfg, table: str) -> int:
     config = requests.get(f"{cfg.pinot_controller_url}/tables/{table}", timeout=10).json()["REALTIME"]
     [spec] = config["tableIndexConfig"]["segmentPartitionConfig"]["columnPartitionMap"].values()
     return int(spec["numPartitions"])
-
-
-def read_topic(cfg, topic: str) -> list:
-    """Every record of the topic, from the beginning of each partition to its current end."""
-    consumer = Consumer({"bootstrap.servers": cfg.kafka_bootstrap, "group.id": "partition-probe",
-                         "enable.auto.commit": False})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        records, deadline = [], time.monotonic() + 120
-        done = {p for p, end in ends.items() if end == 0}
-        while len(done) < len(ends):
-            assert time.monotonic() < deadline, f"{topic}: read {len(records)} records, partitions done {done}"
-            message = consumer.poll(1)
-            if message is None or message.error():
-                continue
-            records.append(message)
-            if message.offset() + 1 >= ends[message.partition()]:
-                done.add(message.partition())
-        return records
-    finally:
-        consumer.close()
-
 
 
 def test_changes_of_one_key_stay_in_its_partition_and_pinot_finds_every_key(bootstrapped):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import psycopg
@@ -11,6 +10,7 @@ import pytest
 import requests
 from confluent_kafka import Consumer
 
+from realtime_platform import polling
 from realtime_platform.config import REPO_ROOT
 from realtime_platform.stream_config import load_connector
 from tests.live.polling import wait
@@ -39,12 +39,12 @@ def probe_table(bootstrapped):
     yield cfg, table, connector, config
     requests.delete(f"{cfg.connect_url}/connectors/{connector}", timeout=30)
     with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
-        for _ in range(30):  # the slot stays active until the task has stopped
+        def released() -> bool:  # the slot stays active until the task has stopped
             row = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
                                (f"debezium_{suffix}",)).fetchone()
-            if not (row or [False])[0]:
-                break
-            time.sleep(1)
+            return not (row or [False])[0]
+
+        wait(f"slot debezium_{suffix} released", released, 30, every_s=1)
         conn.execute(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
                      f"WHERE slot_name = 'debezium_{suffix}' AND NOT active")
         conn.execute(f"DROP PUBLICATION IF EXISTS dbz_{suffix}")
@@ -56,12 +56,17 @@ def distinct_keys(cfg, topic: str, expected: int, timeout_s: float) -> set[int]:
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
     consumer.subscribe([topic])
     keys: set[int] = set()
-    deadline = time.monotonic() + timeout_s
+
+    def read_all() -> bool:
+        for message in consumer.consume(num_messages=5000, timeout=1):
+            if message.error() is None and message.key():
+                keys.add(json.loads(message.key())["payload"]["id"])
+        return len(keys) >= expected
+
     try:
-        while len(keys) < expected and time.monotonic() < deadline:
-            for message in consumer.consume(num_messages=5000, timeout=1):
-                if message.error() is None and message.key():
-                    keys.add(json.loads(message.key())["payload"]["id"])
+        polling.wait(f"{expected} distinct keys on {topic}", read_all, timeout_s, every_s=0)
+    except TimeoutError:
+        pass  # the caller compares what arrived with what was expected, and names the difference
     finally:
         consumer.close()
     return keys

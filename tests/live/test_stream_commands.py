@@ -287,7 +287,7 @@ def test_sync_follows_add_and_drop_column_under_steady_writes(tickets):
     writer = SteadyWriter(cfg)
     writer.start()
     try:
-        time.sleep(3)
+        wait("the writer's changes before the ALTER", lambda: writer.writes >= 60 or writer.error, 30, 0.1)
         with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
             pg.execute(f"ALTER TABLE {SYNCED_TABLE} ADD COLUMN priority INTEGER NOT NULL DEFAULT 3, "
                        f"ADD COLUMN note TEXT")

@@ -15,13 +15,14 @@ import time
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from realtime_platform import postgres_tables
 from realtime_platform.airflow.quality import DataQualityError, ViewCheck, run_checks, sql_sides
 from realtime_platform.trino_client import query
 from tests.live.conftest import run_bootstrap
 from tests.live.fixture_streams import FixtureStream
+from tests.live.kafka_records import read_topic
 from tests.live.polling import wait
 from tests.unit.test_column_types import ALL_TYPES_COLUMNS
 
@@ -179,22 +180,14 @@ def test_every_value_of_every_type_arrives_exactly_and_data_quality_names_a_corr
 def corrupt_label(cfg, key: int, label: str) -> None:
     """Produces the last change event of `key` again, with another label and a later LSN, so Pinot's
     upsert takes it: what a wrong transform or a broken producer could do to one value."""
-    consumer = Consumer({"bootstrap.servers": cfg.kafka_bootstrap, "group.id": f"fidelity-{time.time_ns()}",
-                         "enable.auto.commit": False})
-    partitions = consumer.list_topics(STREAM.name, timeout=10).topics[STREAM.name].partitions
-    consumer.assign([TopicPartition(STREAM.name, p, 0) for p in partitions])
-    last, max_lsn, quiet = None, 0, 0
-    while quiet < 3:
-        messages = consumer.consume(500, timeout=1)
-        quiet = quiet + 1 if not messages else 0
-        for message in messages:
-            if message.error() or message.value() is None:
-                continue
-            event = json.loads(message.value())["payload"]
-            max_lsn = max(max_lsn, int(json.loads(event["source"]["sequence"])[1]))
-            if message.key() == str(key).encode():
-                last = event
-    consumer.close()
+    last, max_lsn = None, 0
+    for message in read_topic(cfg, STREAM.name):
+        if message.value() is None:
+            continue
+        event = json.loads(message.value())["payload"]
+        max_lsn = max(max_lsn, int(json.loads(event["source"]["sequence"])[1]))
+        if message.key() == str(key).encode():
+            last = event
     assert last and last["after"], f"no change event of key {key} on the topic"
     last["after"]["label"] = label
     last["source"]["lsn"] = max_lsn + 1  # the upsert compares the sequence's LSN (stream_files.LSN_TRANSFORM)
