@@ -14,13 +14,26 @@ import os
 import signal
 import time
 
+from tests.live.polling import wait
 
-def kill(server, name: str) -> None:
+
+def kill(server, name: str) -> int:
     """SIGKILL to the program's process group; supervisord restarts it (autorestart=unexpected).
-    (`server`: supervisord's XML-RPC `supervisor` namespace.)"""
+    (`server`: supervisord's XML-RPC `supervisor` namespace.) Returns the killed pid."""
     pid = server.getProcessInfo(name)["pid"]
     assert pid, f"{name} is not running"
     os.killpg(os.getpgid(pid), signal.SIGKILL)
+    return pid
+
+
+def wait_respawned(server, name: str, killed_pid: int, timeout_s: float = 60) -> int:
+    """Until supervisord has started the program again after `kill` (a new pid); returns it. Its
+    health is the caller's next wait."""
+    def respawned() -> int:
+        pid = server.getProcessInfo(name)["pid"]
+        return pid if pid not in (0, killed_pid) else 0
+
+    return wait(f"supervisord restarting {name}", respawned, timeout_s, 0.05)
 
 
 def kill_and_hold_down(server, name: str, timeout_s: float = 30) -> float:
@@ -33,7 +46,6 @@ def kill_and_hold_down(server, name: str, timeout_s: float = 30) -> float:
     server.stopProcess(name, False)  # its SIGTERM stays pending in the frozen processes
     os.killpg(group, signal.SIGKILL)
     killed_at = time.monotonic()
-    while (state := server.getProcessInfo(name)["statename"]) != "STOPPED":
-        assert time.monotonic() < killed_at + timeout_s, f"{name} could not be held down (still {state})"
-        time.sleep(0.05)
+    wait(f"{name} held down (STOPPED)", lambda: server.getProcessInfo(name)["statename"] == "STOPPED", timeout_s, 0.05,
+         explain=lambda: f"still {server.getProcessInfo(name)['statename']}")
     return killed_at

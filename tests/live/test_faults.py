@@ -22,6 +22,7 @@ from realtime_platform.local.paths import state_paths
 from realtime_platform.local.stack import all_services
 from realtime_platform.trino_client import query
 from tests.live import supervised
+from tests.live.polling import STACK_TRANSIENT, wait
 
 pytestmark = pytest.mark.live
 
@@ -71,25 +72,25 @@ def test_kill_9_loses_and_duplicates_nothing(bootstrapped, victim, fault_report)
     stream.start()
     time.sleep(KILL_AFTER_S)
     killed_at = time.monotonic()
-    supervised.kill(supervisor.rpc(state_paths(cfg)).supervisor, victim)
-    time.sleep(2)  # let supervisord notice the exit
+    server = supervisor.rpc(state_paths(cfg)).supervisor
+    supervised.wait_respawned(server, victim, supervised.kill(server, victim))
     wait_until_healthy(victim, service.health, service.start_timeout_s)
     stream.join()
 
-    deadline = time.monotonic() + CONVERGE_S
-    while True:
-        try:
-            expected, seen, duplicates, missing, extra = compare(cfg)
-            if (duplicates, missing, extra) == (0, 0, 0):
-                break
-        except Exception as error:  # noqa: BLE001 - Trino or Pinot may still be warming up
-            expected = seen = duplicates = missing = extra = -1
-            last_error = error
-        if time.monotonic() > deadline:
-            fault_report.append((f"kill -9 {victim}", expected, seen, duplicates, "not converged"))
-            pytest.fail(f"after kill -9 {victim}: expected {expected}, seen {seen}, duplicates {duplicates}, "
-                        f"missing/stale {missing}, extra {extra}"
-                        + (f" (last error: {last_error})" if expected == -1 else ""))
-        time.sleep(2)
+    last: tuple[int, int, int, int, int] = (-1, -1, -1, -1, -1)
+
+    def converged() -> bool:
+        nonlocal last
+        last = compare(cfg)
+        return last[2:] == (0, 0, 0)
+
+    try:
+        wait(f"the view equal to PostgreSQL after kill -9 {victim}", converged, CONVERGE_S, 2,
+             transient=STACK_TRANSIENT, explain=lambda: "expected {}, seen {}, duplicates {}, missing/stale {}, "
+                                                        "extra {}".format(*last))
+    except AssertionError:
+        fault_report.append((f"kill -9 {victim}", last[0], last[1], last[2], "not converged"))
+        raise
+    expected, seen, duplicates, _, _ = last
     fault_report.append((f"kill -9 {victim}", expected, seen, duplicates,
                          f"{time.monotonic() - killed_at:.0f}s"))

@@ -302,7 +302,8 @@ def test_sync_follows_add_and_drop_column_under_steady_writes(tickets):
         assert synced.returncode == 0, synced.stdout[-4000:] + synced.stderr[-2000:]
         assert "column added: priority integer" in synced.stdout and "column added: note text" in synced.stdout
         assert "incremental snapshot of public.tickets: done" in synced.stdout
-        time.sleep(5)  # writes go on after the sync, into the new columns
+        written = writer.writes  # writes go on after the sync, into the new columns
+        wait("the writer's changes after the sync", lambda: writer.writes >= written + 100 or writer.error, 30, 0.1)
     finally:
         writer.stop.set()
         writer.join(30)

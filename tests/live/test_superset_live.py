@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +27,7 @@ from realtime_platform.config import REPO_ROOT
 from realtime_platform.local.services import superset as ss
 from realtime_platform.local.state_files import secret
 from realtime_platform.trino_client import query
-from tests.live.polling import wait
+from tests.live.polling import STACK_TRANSIENT, wait
 
 pytestmark = pytest.mark.live
 
@@ -143,21 +142,22 @@ def test_chart_data_matches_trino(api, superset, title):
     cfg = superset[0]
     chart_id = _chart_ids(api).get(title)
     assert chart_id, f"chart {title!r} not in Superset"
-    seen = expected = None
-    for attempt in range(ATTEMPTS):
-        try:
-            result = api.get(f"/api/v1/chart/{chart_id}/data/", force="true")["result"][0]
-            assert not result.get("error"), result["error"]
-            seen = _rows([[row[col] for col in result["colnames"]] for row in result["data"]])
-            expected = _rows(query(cfg, TRINO_SQL[title]))
-        except Exception as error:  # noqa: BLE001 - Pinot segments may be briefly unavailable
-            seen, expected = None, repr(error)
-        if seen == expected:
-            break
-        time.sleep(5)
-    assert seen is not None, f"{title}: query failed: {expected}"
-    assert seen, f"{title}: no rows"
-    assert seen == expected, f"{title}: Superset {seen[:5]}... != Trino {expected[:5]}..."
+    last: dict = {}
+
+    def equal() -> bool:
+        result = api.get(f"/api/v1/chart/{chart_id}/data/", force="true")["result"][0]
+        last.clear()
+        if result.get("error"):  # Pinot segments may be briefly unavailable
+            last["error"] = result["error"]
+            return False
+        last["seen"] = _rows([[row[col] for col in result["colnames"]] for row in result["data"]])
+        last["expected"] = _rows(query(cfg, TRINO_SQL[title]))
+        return last["seen"] == last["expected"]
+
+    wait(f"{title}: Superset's chart data equal to Trino's", equal, ATTEMPTS * 5, 5, transient=STACK_TRANSIENT,
+         explain=lambda: last.get("error") or f"Superset {last.get('seen', [])[:5]}... "
+                                               f"!= Trino {last.get('expected', [])[:5]}...")
+    assert last["seen"], f"{title}: no rows"
 
 
 def _dashboard(title: str) -> dict:

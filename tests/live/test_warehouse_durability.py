@@ -19,6 +19,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+import psutil
 import psycopg
 import pytest
 
@@ -36,7 +37,7 @@ from realtime_platform.local.warehouse import (
 from realtime_platform.trino_client import query
 from tests.live import supervised
 from tests.live.airflow_runs import run_dag
-from tests.live.polling import wait
+from tests.live.polling import STACK_TRANSIENT, wait
 
 pytestmark = pytest.mark.live
 
@@ -97,18 +98,24 @@ def warehouse(bootstrapped):
 
 def wait_recovered(cfg, since: float) -> tuple[dict[str, int], float]:
     """Every service healthy and the warehouse answering; returns its counts and the seconds."""
-    deadline = time.monotonic() + RECOVER_S
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            rows = status(cfg)
-            if all(r.health == "healthy" and r.state == "RUNNING" for r in rows):
-                return counts(cfg), time.monotonic() - since
-            last = [(r.name, r.state, r.health) for r in rows if r.health != "healthy" or r.state != "RUNNING"]
-        except Exception as error:  # noqa: BLE001 - Trino may still be starting
-            last = error
-        time.sleep(2)
-    pytest.fail(f"not recovered after {RECOVER_S}s: {last}")
+    unhealthy: list = []
+
+    def recovered() -> bool:
+        rows = status(cfg)
+        unhealthy[:] = [(r.name, r.state, r.health) for r in rows if r.health != "healthy" or r.state != "RUNNING"]
+        return not unhealthy
+
+    wait("every service healthy again", recovered, RECOVER_S, 2, transient=STACK_TRANSIENT,
+         explain=lambda: unhealthy)
+    return wait("the warehouse answering", lambda: counts(cfg), 60, 2, transient=STACK_TRANSIENT), \
+        time.monotonic() - since
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def record(report, fault: str, before: dict, after: dict, seconds: float) -> None:
@@ -133,8 +140,8 @@ def test_kill_9_of_a_service_loses_nothing(warehouse, victim, warehouse_report):
     cfg = warehouse
     before = counts(cfg)
     killed_at = time.monotonic()
-    supervised.kill(supervisor.rpc(state_paths(cfg)).supervisor, victim)
-    time.sleep(3)  # let supervisord see the exit and restart it
+    server = supervisor.rpc(state_paths(cfg)).supervisor
+    supervised.wait_respawned(server, victim, supervised.kill(server, victim))
     after, seconds = wait_recovered(cfg, killed_at)
     record(warehouse_report, f"kill -9 {victim}", before, after, seconds)
     assert after == before
@@ -147,7 +154,7 @@ def test_kill_9_of_supervisord_then_up_replaces_the_orphans(warehouse, warehouse
     daemon = supervisor.daemon_pid(paths)
     killed_at = time.monotonic()
     os.kill(daemon, signal.SIGKILL)
-    time.sleep(1)
+    wait("supervisord gone", lambda: not _alive(daemon), 10, 0.05)
     process_notes.extend(process_lines(cfg, "after kill -9 supervisord"))
     # A program that writes to its (now closed) log pipe may die of SIGPIPE: it is STOPPED, and
     # every other one is reported as what it is, running without a supervisor.
