@@ -71,7 +71,7 @@ def pinot_counts(cfg) -> dict[str, int]:
     """Documents, keys held and live rows per table; each Pinot server's upsert keys and heap after GC."""
     out = {}
     for table in TABLES:
-        capacity = pinot_capacity.table_capacity(cfg.pinot_broker_url, table)
+        capacity = pinot_capacity.table_capacity(cfg.pinot_broker.url, table)
         out.update({f"{table}_docs": capacity.documents, f"{table}_keys": capacity.keys, f"{table}_live": capacity.live})
     for heap in pinot_capacity.server_heaps(cfg.pinot_server_metrics_urls):
         out[f"pinot_heap_after_gc_mb_{heap.server}"] = round(heap.used_after_gc / 2**20)
@@ -280,7 +280,7 @@ def main() -> None:
     cfg = settings()
     args.out.mkdir(parents=True, exist_ok=True)
     writer = Writer(cfg.postgres_dsn(), args.live_keys, args.rate, args.changes, args.duration)
-    probes = Probes(cfg.postgres_dsn(), cfg.pinot_broker_url, args.probe_every)
+    probes = Probes(cfg.postgres_dsn(), cfg.pinot_broker.url, args.probe_every)
     compactions = None
     if args.compact_above is not None:
         compactions = Compactions(cfg, args.out / "compaction.log")

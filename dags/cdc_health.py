@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG, task
 
-from realtime_platform.config import POSTGRES_CONN_ID, default_setting
+from realtime_platform.config import POSTGRES_CONN_ID, environment_setting
 
 with DAG(
     dag_id="cdc_health",
@@ -30,10 +30,8 @@ with DAG(
     # One quick retry: a connector restarting at that moment is not an alarm.
     default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(seconds=20)},
     # The platform's settings reach the DAG as environment (config.service_environment).
-    params={"slot_lag_limit_bytes": int(os.environ.get("SLOT_LAG_LIMIT_BYTES",
-                                                       default_setting("slot_lag_limit_bytes"))),
-            "pinot_heap_limit_share": float(os.environ.get("PINOT_HEAP_LIMIT_SHARE",
-                                                           default_setting("pinot_heap_limit_share")))},
+    params={"slot_lag_limit_bytes": int(environment_setting("SLOT_LAG_LIMIT_BYTES")),
+            "pinot_heap_limit_share": float(environment_setting("PINOT_HEAP_LIMIT_SHARE"))},
 ):
 
     @task(task_id="check_cdc", execution_timeout=timedelta(minutes=2))

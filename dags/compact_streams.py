@@ -9,12 +9,11 @@ streams. The logic is realtime_platform.compaction; `platformctl stream compact 
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG, task
 
-from realtime_platform.config import default_setting
+from realtime_platform.config import environment_setting
 
 with DAG(
     dag_id="compact_streams",
@@ -28,10 +27,8 @@ with DAG(
     # A compaction that stopped half-way starts again from what Pinot and the view show.
     default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(minutes=2)},
     # The platform's settings reach the DAG as environment (config.service_environment).
-    params={"dead_share": float(os.environ.get("PINOT_COMPACT_DEAD_SHARE",
-                                               default_setting("pinot_compact_dead_share"))),
-            "min_documents": int(os.environ.get("PINOT_COMPACT_MIN_DOCUMENTS",
-                                                default_setting("pinot_compact_min_documents"))),
+    params={"dead_share": float(environment_setting("PINOT_COMPACT_DEAD_SHARE")),
+            "min_documents": int(environment_setting("PINOT_COMPACT_MIN_DOCUMENTS")),
             "streams": []},
 ):
     @task(task_id="compact", execution_timeout=timedelta(hours=3))

@@ -22,6 +22,7 @@ from realtime_platform.airflow.compaction import stand_in_hook
 from realtime_platform.airflow.run_date import run_date
 from realtime_platform.airflow.views import build_order, discover
 from realtime_platform.config import DEFAULT_S3_BUCKET, POSTGRES_CONN_ID, TRINO_CONN_ID
+from realtime_platform.layout import VIEWS_IN_DAG_FOLDER
 
 DAG_FOLDER = Path(__file__).resolve().parent
 
@@ -48,7 +49,7 @@ with DAG(
     user_defined_macros={"run_date": run_date},  # {{ run_date(dag_run) }}: runs may lack a logical date
 ) as dag:
     views = {}
-    for view in build_order(discover(DAG_FOLDER / "sql" / "views")):
+    for view in build_order(discover(DAG_FOLDER / VIEWS_IN_DAG_FOLDER)):
         views[view.name] = SQLExecuteQueryOperator(
             task_id=view.name,
             conn_id=TRINO_CONN_ID,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG, task
 
-from realtime_platform.config import AIRFLOW_DB_CONN_ID, default_setting
+from realtime_platform.config import AIRFLOW_DB_CONN_ID, environment_setting
 
 with DAG(
     dag_id="maintenance",
@@ -25,7 +25,7 @@ with DAG(
     max_active_runs=1,
     tags=["maintenance", "airflow"],
     default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(minutes=1)},
-    params={"retention_days": float(os.environ.get("AIRFLOW_RETENTION_DAYS", default_setting("airflow_retention_days"))),
+    params={"retention_days": float(environment_setting("AIRFLOW_RETENTION_DAYS")),
             "dag_ids": []},
 ):
 

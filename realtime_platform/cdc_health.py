@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 import requests
 
-GIB = 1 << 30
-
 
 @dataclass(frozen=True)
 class SlotLag:
@@ -200,7 +198,7 @@ def ingestion_problems(gaps: Iterable[IngestionGap]) -> list[str]:
 
 
 def problems(slots: Iterable[SlotLag], connectors: Iterable[ConnectorState],
-             slot_lag_limit_bytes: int = GIB) -> list[str]:
+             slot_lag_limit_bytes: int) -> list[str]:
     """What needs an operator: a slot past the limit, a connector or task that is not RUNNING."""
     found = [f"replication slot {s.name} holds {s.lag_bytes / 2**20:,.1f} MiB of WAL "
              f"(limit {slot_lag_limit_bytes / 2**20:,.1f} MiB){'' if s.active else ', and no client reads it'}"

@@ -75,16 +75,16 @@ def read_cdc_health(cfg):
     except psycopg.Error as error:
         unreadable.append(f"PostgreSQL's replication slots cannot be read: {error}")
     try:
-        connectors = cdc_health.connector_states(cfg.connect_url)
+        connectors = cdc_health.connector_states(cfg.connect.url)
     except requests.RequestException as error:
         unreadable.append(f"Kafka Connect's connectors cannot be read: {error}")
     try:
-        lags = cdc_health.pinot_consumer_lags(cfg.pinot_controller_url,
+        lags = cdc_health.pinot_consumer_lags(cfg.pinot_controller.url,
                                               {t.name: t.topic for t in stream_tables()},
                                               cdc_health.kafka_end_offsets(cfg.kafka_bootstrap), errors=unreadable)
     except Exception as error:  # noqa: BLE001 -- e.g. Kafka unreachable: reported, the rest still printed
         unreadable.append(f"Pinot's consumer lag cannot be read: {type(error).__name__}: {error}")
-    gaps = cdc_health.pinot_ingestion_gaps(cfg.pinot_controller_url, cfg.pinot_broker_url,
+    gaps = cdc_health.pinot_ingestion_gaps(cfg.pinot_controller.url, cfg.pinot_broker.url,
                                            [t.name for t in stream_tables()], errors=unreadable)
     return slots, connectors, lags, gaps, unreadable
 
@@ -104,7 +104,7 @@ def read_capacity(cfg, unreadable: list[str]):
         unreadable.append(f"Pinot servers' heaps cannot be read: {error}")
     for table in stream_tables():
         try:
-            tables.append(pinot_capacity.table_capacity(cfg.pinot_broker_url, table.name))
+            tables.append(pinot_capacity.table_capacity(cfg.pinot_broker.url, table.name))
         except (requests.RequestException, RuntimeError, KeyError, IndexError) as error:
             unreadable.append(f"Pinot table {table.name}: its size cannot be read: {error}")
     return heaps, tables
@@ -152,9 +152,9 @@ def print_cdc_health(cfg) -> bool:
     for heap in heaps:
         print(f"{heap.server:<23}{heap.keys:>12,}{heap.used_after_gc / 2**20:>11,.0f}MB {heap.share:>3.0%}"
               f"{heap.max / 2**20:>7,.0f}MB")
-    found = (unreadable + cdc_health.problems(slots, connectors, cfg.slot_lag_limit_bytes)
+    found = (unreadable + cdc_health.problems(slots, connectors, cfg.limits.slot_lag_bytes)
              + cdc_health.ingestion_problems(gaps)
-             + pinot_capacity.problems(heaps, tables, cfg.pinot_heap_limit_share))
+             + pinot_capacity.problems(heaps, tables, cfg.limits.pinot_heap_share))
     for problem in found:
         print(f"PROBLEM: {problem}")
     return not found

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
+from realtime_platform.layout import views_folder
 from realtime_platform.pinot_capacity import TableCapacity, table_capacity
 from realtime_platform.pinot_segments import commit_consuming, consuming
 from realtime_platform.polling import wait
@@ -204,7 +205,7 @@ class _Stream:
 def _stream(name: str, repo) -> _Stream:
     from realtime_platform import stream_config
 
-    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", repo / "dags" / "sql" / "views")
+    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", views_folder(repo))
     stream = next((s for s in streams.streams if s.name == name), None)
     if stream is None or stream.connector is None or stream.source_table is None or stream.manifest is None:
         raise CompactionError(f"no stream {name} with a connector, a source table and a view manifest "
@@ -399,5 +400,5 @@ def cli_services(cfg) -> CompactionServices:
     from realtime_platform.stream_commands import _postgres_runner
     from realtime_platform.trino_client import query
 
-    return CompactionServices(cfg.pinot_controller_url, cfg.pinot_broker_url, cfg.kafka_bootstrap,
+    return CompactionServices(cfg.pinot_controller.url, cfg.pinot_broker.url, cfg.kafka_bootstrap,
                               trino=lambda sql: query(cfg, sql), postgres=_postgres_runner(cfg))

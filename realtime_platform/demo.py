@@ -118,4 +118,4 @@ def run_demo(cfg: PlatformSettings, rows: int = 20, seed: int = 42) -> None:
     print("\nTry it yourself:\n"
           "  .state/bin/trino --execute 'SELECT * FROM hive.views.person LIMIT 5'\n"
           "  .venv/bin/python -m realtime_platform.catalog search customer\n"
-          f"  the dashboards: http://{cfg.bind_host}:{cfg.superset_port}/superset/dashboard/orders-by-day/")
+          f"  the dashboards: {cfg.superset.url}/superset/dashboard/orders-by-day/")

@@ -28,6 +28,7 @@ import requests
 
 from realtime_platform import postgres_tables, stream_config, stream_files
 from realtime_platform.config import REPO_ROOT, PlatformSettings
+from realtime_platform.layout import views_folder
 from realtime_platform.pinot_segments import commit_consuming
 from realtime_platform.polling import wait
 from realtime_platform.stream_files import SyncPlan
@@ -52,7 +53,7 @@ def qualified(source_table: str) -> str:
 
 def generate(cfg: PlatformSettings, source_table: str, name: str, repo: Path = REPO_ROOT) -> dict[Path, str]:
     """The stream's files for `source_table` ("schema.table") as it is now in PostgreSQL."""
-    existing = stream_config.load(repo / "debezium", repo / "pinot" / "tables", repo / "dags" / "sql" / "views")
+    existing = stream_config.load(repo / "debezium", repo / "pinot" / "tables", views_folder(repo))
     if any(s.name == name for s in existing.streams) or (repo / "debezium" / f"{name}.json").exists():
         raise StreamCommandError(f"a stream named {name} exists already (platformctl stream remove {name})")
     if any(s.source_table == source_table for s in existing.streams):
@@ -117,7 +118,7 @@ class StreamParts:
 def parts(name: str, repo: Path = REPO_ROOT, files_in: Path = REPO_ROOT) -> StreamParts:
     """The stream `name` as the files under `repo` describe it; its files as they are (or would be)
     under `files_in` (a test's fixture describes a stream copied into the repository)."""
-    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", repo / "dags" / "sql" / "views")
+    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", views_folder(repo))
     stream = next((s for s in streams.streams if s.name == name), None)
     if stream is None:
         raise StreamCommandError(f"no stream {name}: no Pinot table of that name in pinot/tables/")
@@ -126,8 +127,8 @@ def parts(name: str, repo: Path = REPO_ROOT, files_in: Path = REPO_ROOT) -> Stre
     files = [stream.schema_file, stream.table_file]
     if connector is not None:
         files.append(Path(connector.file))
-    files += [p for p in (repo / "dags" / "sql" / "views" / f"{name}.sql",
-                          repo / "dags" / "sql" / "views" / f"{name}.yml") if p.exists()]
+    files += [p for p in (views_folder(repo) / f"{name}.sql",
+                          views_folder(repo) / f"{name}.yml") if p.exists()]
     files += [p for p in sorted((repo / "postgres" / "init").glob("*.sql"))
               if f"\\set source_table {source}\n" in p.read_text()]
     config = connector.config if connector else {}
@@ -145,7 +146,7 @@ def remove(cfg: PlatformSettings, stream: StreamParts, drop_table: bool = False)
 
     name = stream.name
     if stream.connector:
-        url = f"{cfg.connect_url}/connectors/{stream.connector}"
+        url = f"{cfg.connect.url}/connectors/{stream.connector}"
         if requests.get(url, timeout=10).ok:
             # Stop, then forget its source offsets: a later connector of the same name must snapshot
             # its table, not resume at an LSN of the slot dropped below.
@@ -155,7 +156,7 @@ def remove(cfg: PlatformSettings, stream: StreamParts, drop_table: bool = False)
             requests.delete(f"{url}/offsets", timeout=30).raise_for_status()
             requests.delete(url, timeout=10).raise_for_status()
         print(f"connector {stream.connector}: deleted with its offsets")
-    pinot = cfg.pinot_controller_url
+    pinot = cfg.pinot_controller.url
     if name in requests.get(f"{pinot}/tables", timeout=10).json()["tables"]:
         requests.delete(f"{pinot}/tables/{name}", params={"type": "realtime"}, timeout=60).raise_for_status()
     if name in requests.get(f"{pinot}/schemas", timeout=10).json():
@@ -212,7 +213,7 @@ def _write_json(path: Path, data: dict) -> None:
 def sync(cfg: PlatformSettings, name: str, repo: Path = REPO_ROOT, snapshot_timeout_s: float = 1800) -> SyncPlan:
     """Follows the stream's table after ALTER TABLE: new columns into the Pinot schema and table, the
     view and the postgres/init file; existing rows get their values by an incremental snapshot."""
-    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", repo / "dags" / "sql" / "views")
+    streams = stream_config.load(repo / "debezium", repo / "pinot" / "tables", views_folder(repo))
     stream = next((s for s in streams.streams if s.name == name), None)
     if stream is None or stream.connector is None or stream.source_table is None:
         raise StreamCommandError(f"no stream {name} with a connector and a source table in the repository")
@@ -233,7 +234,7 @@ def sync(cfg: PlatformSettings, name: str, repo: Path = REPO_ROOT, snapshot_time
     plan = stream_files.plan_sync(name, schema, table, columns, key, sorted(manifest_columns))
     if plan.refused:
         raise StreamCommandError("cannot follow the table:\n  " + "\n  ".join(plan.refused))
-    view = repo / "dags" / "sql" / "views" / f"{name}.sql"
+    view = views_folder(repo) / f"{name}.sql"
     generated_view = view.exists() and view.read_text().startswith(stream_files.GENERATED_VIEW)
     new_view = stream_files.view_sql(name, stream.source_table, columns, key)
     view_changed = generated_view and view.read_text() != new_view  # e.g. a widened numeric's decimal(p,s)
@@ -273,7 +274,7 @@ def sync(cfg: PlatformSettings, name: str, repo: Path = REPO_ROOT, snapshot_time
 def _roll_segments(cfg: PlatformSettings, name: str) -> None:
     """Completed segments get the new columns (with their default) by a reload; consuming ones were
     built with the old schema, so they are committed and consuming starts again in new ones."""
-    pinot = cfg.pinot_controller_url
+    pinot = cfg.pinot_controller.url
     requests.post(f"{pinot}/segments/{name}/reload", params={"type": "REALTIME"}, timeout=60).raise_for_status()
     commit_consuming(pinot, name)
     print(f"pinot table {name}: completed segments reloaded, consuming again with the new schema")

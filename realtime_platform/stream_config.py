@@ -45,10 +45,10 @@ from realtime_platform.column_types import (
     UnsupportedColumn,
     carriage,
 )
+from realtime_platform.layout import REPO_ROOT, views_folder
 from realtime_platform.streams import ManifestError, StreamManifest
 from realtime_platform.streams import load as load_manifest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_CONNECTOR = Path("shared") / "postgres.json"  # under the debezium folder
 KAFKA_BROKERS_PLACEHOLDER = "${PINOT_KAFKA_BROKERS}"
 STRING_KEY_CONVERTER = "org.apache.kafka.connect.storage.StringConverter"
@@ -399,7 +399,7 @@ def load(debezium_dir: Path = REPO_ROOT / "debezium", pinot_dir: Path = REPO_ROO
         if stream is None:
             continue
         stream.connector, stream.source_table = sources.get(stream.table.topic, (None, None))
-        manifest = (views_dir or REPO_ROOT / "dags" / "sql" / "views") / f"{stream.name}.yml"
+        manifest = (views_dir or views_folder()) / f"{stream.name}.yml"
         if manifest.exists():
             try:
                 stream.manifest = load_manifest(manifest)
@@ -514,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pinot-dir", type=Path,
                         default=Path(os.environ.get("PINOT_TABLES_DIR", REPO_ROOT / "pinot" / "tables")))
     parser.add_argument("--views-dir", type=Path,
-                        default=Path(os.environ.get("VIEWS_DIR", REPO_ROOT / "dags" / "sql" / "views")))
+                        default=Path(os.environ.get("VIEWS_DIR", views_folder())))
     parser.add_argument("--kafka-brokers", default=os.environ.get("PINOT_KAFKA_BROKERS", "127.0.0.1:9092"))
     parser.add_argument("--replicas", default=os.environ.get("PINOT_REPLICAS", "1"))
     args = parser.parse_args(argv)

@@ -20,6 +20,7 @@ from realtime_platform.column_types import (
     UnsupportedColumn,
     carriage,
 )
+from realtime_platform.layout import views_folder
 
 _KEY_TYPES = {"smallint": "INT", "integer": "INT", "bigint": "LONG"}
 
@@ -235,8 +236,8 @@ def stream_files(repo: Path, name: str, source_table: str, columns: Sequence[Pos
         Path("pinot/tables") / f"{tables:03d}-{name}" / f"{name}_schema.json": dump_schema(schema),
         Path("pinot/tables") / f"{tables:03d}-{name}" / f"{name}_table.json":
             dump_json(table_config(name, key, columns)) + "\n",
-        Path("dags/sql/views") / f"{name}.sql": view_sql(name, source_table, columns, key),
-        Path("dags/sql/views") / f"{name}.yml": manifest_yml(name, source_table, key),
+        views_folder(Path()) / f"{name}.sql": view_sql(name, source_table, columns, key),
+        views_folder(Path()) / f"{name}.yml": manifest_yml(name, source_table, key),
     }
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from realtime_platform.layout import VIEWS_IN_DAG_FOLDER, views_folder
+
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 QUALIFIED = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
@@ -85,7 +86,9 @@ class ManifestError(ValueError):
 
 def views_dir() -> Path:
     """dags/sql/views in the DAG folder Airflow runs (compose mounts it elsewhere)."""
-    return Path(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", REPO_ROOT / "dags")) / "sql" / "views"
+    if "AIRFLOW__CORE__DAGS_FOLDER" in os.environ:
+        return Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / VIEWS_IN_DAG_FOLDER
+    return views_folder()
 
 
 def load(path: Path) -> StreamManifest:

@@ -150,7 +150,7 @@ def _pinot() -> tuple[Path, Path]:
     from realtime_platform.local.paths import state_paths
 
     cfg = settings()
-    pinot_lib = state_paths(cfg).dist / f"pinot-{cfg.pinot_version}" / "lib"
+    pinot_lib = state_paths(cfg).dist / f"pinot-{cfg.versions.pinot}" / "lib"
     if not pinot_lib.is_dir():
         raise LookupError(f"no local Pinot distribution at {pinot_lib}")
     return find_java_home(minimum=17) / "bin" / "java", pinot_lib

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
+from realtime_platform.layout import views_folder
+
 # The repository's view files (the DAG itself uses the folder beside its own file).
-VIEWS_DIR = Path(__file__).resolve().parents[2] / "dags" / "sql" / "views"
+VIEWS_DIR = views_folder()
 
 # hive.views.<name>, each part optionally double-quoted, any case (Trino folds unquoted names).
 _VIEW_REFERENCE = re.compile(r'"?\bhive"?\s*\.\s*"?views"?\s*\.\s*"?([A-Za-z_][A-Za-z0-9_]*)"?',

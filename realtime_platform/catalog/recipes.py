@@ -41,21 +41,28 @@ def recipe_path(name: str) -> Path:
 
 
 def _settings_environment() -> dict[str, str]:
-    """The platform's service environment, or nothing where no settings exist (e.g. no .env)."""
-    try:
-        from realtime_platform.config import settings
+    """The platform's service environment, or nothing where settings are missing (e.g. no .env:
+    the secrets); a setting of a wrong value is an error."""
+    from pydantic import ValidationError
 
+    from realtime_platform.config import settings
+
+    try:
         cfg = settings()
-        return {
-            **cfg.service_environment(),
-            "DATAHUB_STATE_DIR": str(cfg.stack_dir / "datahub"),
-            "SUPERSET_URL": f"http://{cfg.bind_host}:{cfg.superset_port}",
-            "SUPERSET_USERNAME": SUPERSET_USERNAME,
-            "SUPERSET_PASSWORD": cfg.superset_admin_password.get_secret_value(),
-        }
-    except Exception as error:  # noqa: BLE001 - settings need .env secrets; the process environment may be enough
-        log.warning("platform settings not read (%s): recipes use the process environment only", error)
+    except ValidationError as error:
+        missing = [".".join(str(part) for part in e["loc"]) for e in error.errors() if e["type"] == "missing"]
+        if len(missing) < error.error_count():
+            raise
+        log.warning("platform settings not read (missing %s): recipes use the process environment only",
+                    ", ".join(missing))
         return {}
+    return {
+        **cfg.service_environment(),
+        "DATAHUB_STATE_DIR": str(cfg.stack_dir / "datahub"),
+        "SUPERSET_URL": cfg.superset.url,
+        "SUPERSET_USERNAME": SUPERSET_USERNAME,
+        "SUPERSET_PASSWORD": cfg.secrets.superset_admin.get_secret_value(),
+    }
 
 
 def catalog_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:

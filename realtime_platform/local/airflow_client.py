@@ -22,9 +22,9 @@ class AirflowError(RuntimeError):
 
 class AirflowClient:
     def __init__(self, cfg: PlatformSettings, dag_id: str):
-        self.url = af.airflow_url(cfg)
+        self.url = cfg.airflow.url
         self.dag_id = dag_id
-        self.password = secret(cfg, "airflow_admin_password")
+        self.password = secret(cfg, "AIRFLOW_ADMIN_PASSWORD")
         self._token: str | None = None
 
     def token(self) -> str:

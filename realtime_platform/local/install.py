@@ -51,7 +51,7 @@ def maven(cfg: PlatformSettings) -> Path:
     on_path = shutil.which("mvn")
     if on_path:
         return Path(on_path)
-    version = cfg.maven_version
+    version = cfg.versions.maven
     home = state_paths(cfg).dist / f"apache-maven-{version}"
     if not _done(home):
         url = f"{MAVEN_CENTRAL}/org/apache/maven/apache-maven/{version}/apache-maven-{version}-bin.tar.gz"
@@ -131,21 +131,21 @@ def copy_dependencies(cfg: PlatformSettings, pom: Path, target: Path, properties
 
 
 def install_kafka(cfg: PlatformSettings, paths: StatePaths) -> Path:
-    target = paths.dist / f"kafka-{cfg.kafka_version}"
+    target = paths.dist / f"kafka-{cfg.versions.kafka}"
     if not _done(target):
-        log(f"Kafka {cfg.kafka_version} (broker + Connect) from Maven Central")
+        log(f"Kafka {cfg.versions.kafka} (broker + Connect) from Maven Central")
         copy_dependencies(cfg, MAVEN_POMS / "kafka" / "pom.xml", target,
-                          {"kafka.version": cfg.kafka_version, "log4j.version": cfg.log4j_version})
+                          {"kafka.version": cfg.versions.kafka, "log4j.version": cfg.versions.log4j})
         _mark(target)
     return target
 
 
 def install_debezium(cfg: PlatformSettings, paths: StatePaths) -> Path:
     """Unpacks the connector's plugin archive into a folder on Connect's plugin.path."""
-    plugins = paths.dist / f"connect-plugins-debezium-{cfg.debezium_version}"
+    plugins = paths.dist / f"connect-plugins-debezium-{cfg.versions.debezium}"
     if not _done(plugins):
-        log(f"Debezium Postgres connector {cfg.debezium_version}")
-        archive = fetch_artifact(cfg, f"io.debezium:debezium-connector-postgres:{cfg.debezium_version}:tar.gz:plugin")
+        log(f"Debezium Postgres connector {cfg.versions.debezium}")
+        archive = fetch_artifact(cfg, f"io.debezium:debezium-connector-postgres:{cfg.versions.debezium}:tar.gz:plugin")
         plugins.mkdir(parents=True, exist_ok=True)
         with tarfile.open(archive) as tar:
             _extract(tar, plugins)
@@ -154,13 +154,13 @@ def install_debezium(cfg: PlatformSettings, paths: StatePaths) -> Path:
 
 
 def install_pinot(cfg: PlatformSettings, paths: StatePaths) -> Path:
-    target = paths.dist / f"pinot-{cfg.pinot_version}"
+    target = paths.dist / f"pinot-{cfg.versions.pinot}"
     if not _done(target):
-        log(f"Apache Pinot {cfg.pinot_version} from Maven Central")
-        copy_dependencies(cfg, MAVEN_POMS / "pinot" / "pom.xml", target, {"pinot.version": cfg.pinot_version})
+        log(f"Apache Pinot {cfg.versions.pinot} from Maven Central")
+        copy_dependencies(cfg, MAVEN_POMS / "pinot" / "pom.xml", target, {"pinot.version": cfg.versions.pinot})
         _mark(target)
     # The compiler of the transform check (transform_check.py), beside Pinot's jars, not among them.
-    compiler = fetch_artifact(cfg, f"org.eclipse.jdt:ecj:{cfg.ecj_version}")
+    compiler = fetch_artifact(cfg, f"org.eclipse.jdt:ecj:{cfg.versions.ecj}")
     (target / "tools").mkdir(exist_ok=True)
     shutil.copyfile(compiler, target / "tools" / "ecj.jar")
     return target
@@ -168,12 +168,12 @@ def install_pinot(cfg: PlatformSettings, paths: StatePaths) -> Path:
 
 def jmx_exporter_agent(cfg: PlatformSettings) -> Path:
     """The Prometheus JMX exporter's java agent jar (publishes a JVM's metrics over HTTP)."""
-    return fetch_artifact(cfg, f"io.prometheus.jmx:jmx_prometheus_javaagent:{cfg.jmx_exporter_version}")
+    return fetch_artifact(cfg, f"io.prometheus.jmx:jmx_prometheus_javaagent:{cfg.versions.jmx_exporter}")
 
 
 def s3proxy_jar(cfg: PlatformSettings) -> Path:
     """S3Proxy as one runnable jar (the release's jar-with-dependencies on Maven Central)."""
-    return fetch_artifact(cfg, f"org.gaul:s3proxy:{cfg.s3proxy_version}:jar:jar-with-dependencies")
+    return fetch_artifact(cfg, f"org.gaul:s3proxy:{cfg.versions.s3proxy}:jar:jar-with-dependencies")
 
 
 def _sha256(path: Path) -> str:
@@ -185,21 +185,21 @@ def _sha256(path: Path) -> str:
 
 
 def install_trino(cfg: PlatformSettings, paths: StatePaths) -> Path:
-    target = paths.dist / f"trino-server-{cfg.trino_version}"
+    target = paths.dist / f"trino-server-{cfg.versions.trino}"
     if not _done(target):
-        log(f"Trino {cfg.trino_version} server (~820 MB once; cached in Maven's repository)")
-        tarball = fetch_artifact(cfg, f"io.trino:trino-server:{cfg.trino_version}:tar.gz")
+        log(f"Trino {cfg.versions.trino} server (~820 MB once; cached in Maven's repository)")
+        tarball = fetch_artifact(cfg, f"io.trino:trino-server:{cfg.versions.trino}:tar.gz")
         actual = _sha256(tarball)
-        if actual != cfg.trino_server_sha256:
+        if actual != cfg.versions.trino_server_sha256:
             raise RuntimeError(
                 f"checksum mismatch for {tarball}: SHA-256 {actual}, versions.env TRINO_SERVER_SHA256 "
-                f"{cfg.trino_server_sha256}. After changing TRINO_VERSION, set TRINO_SERVER_SHA256 to the "
+                f"{cfg.versions.trino_server_sha256}. After changing TRINO_VERSION, set TRINO_SERVER_SHA256 to the "
                 "published checksum of that release; otherwise delete the file and retry.")
         # Unpacked whole with tar, then trimmed: the tarball stores jars as hard links across plugin
         # folders, so extracting only some folders breaks those links.
         log(f"unpacking, keeping bin, lib and plugins {', '.join(TRINO_PLUGINS)}")
         shutil.rmtree(target, ignore_errors=True)
-        scratch = paths.dist / f".unpack-trino-{cfg.trino_version}"
+        scratch = paths.dist / f".unpack-trino-{cfg.versions.trino}"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         subprocess.run(["tar", "-xzf", str(tarball), "-C", str(scratch), "--strip-components=1"], check=True)
@@ -216,7 +216,7 @@ def install_trino(cfg: PlatformSettings, paths: StatePaths) -> Path:
 
 def install_trino_cli(cfg: PlatformSettings, paths: StatePaths, java_home: Path) -> Path:
     """A `trino` command in .state/bin, backed by io.trino:trino-cli from Maven Central."""
-    jar = fetch_artifact(cfg, f"io.trino:trino-cli:{cfg.trino_version}:jar:executable")
+    jar = fetch_artifact(cfg, f"io.trino:trino-cli:{cfg.versions.trino}:jar:executable")
     launcher = paths.bin / "trino"
     # org.jline.terminal.dumb=true: without a terminal (a script, a pipe), JLine falls back to a dumb
     # one silently instead of printing "Unable to create a system terminal"; at a terminal it still
@@ -224,7 +224,7 @@ def install_trino_cli(cfg: PlatformSettings, paths: StatePaths, java_home: Path)
     launcher.write_text(
         "#!/bin/sh\n"
         f'exec "{java_home}/bin/java" -Dorg.jline.terminal.dumb=true --enable-native-access=ALL-UNNAMED '
-        f'-jar "{jar}" --server "${{TRINO_URL:-{cfg.trino_url}}}" "$@"\n'
+        f'-jar "{jar}" --server "${{TRINO_URL:-{cfg.trino.url}}}" "$@"\n'
     )
     launcher.chmod(0o755)
     return launcher

@@ -49,9 +49,9 @@ class PythonApp:
     pgpass_database: str  # the database field of the pgpass line: `*` lets the role read others too
 
     @property
-    def db_password_setting(self) -> str:
-        """The settings field of the role's password (`AIRFLOW_DB_PASSWORD` in .env for `airflow`)."""
-        return f"{self.name}_db_password"
+    def db_password_variable(self) -> str:
+        """The variable of the role's password (AIRFLOW_DB_PASSWORD for `airflow`: `cfg.secrets.airflow_db`)."""
+        return f"{self.name}_db_password".upper()
 
     def migration_commands(self) -> list[list[str]]:
         return [[str(self.executable), *args] for args in self.migrations]
@@ -63,11 +63,11 @@ def write_home(app: PythonApp, cfg: PlatformSettings) -> None:
     app.paths.secrets.mkdir(parents=True, exist_ok=True)
     app.paths.secrets.chmod(0o700)
     write_private(app.paths.pgpass, pgpass_line(cfg, app.pgpass_database, app.db_user,
-                                                secret(cfg, app.db_password_setting)))
+                                                secret(cfg, app.db_password_variable)))
 
 
 def metadata_db_reachable(app: PythonApp, cfg: PlatformSettings) -> bool:
-    return can_log_in(cfg, app.db_name, app.db_user, secret(cfg, app.db_password_setting))
+    return can_log_in(cfg, app.db_name, app.db_user, secret(cfg, app.db_password_variable))
 
 
 def run_checked(command: list[str], what: str, env: dict[str, str], cwd: Path,

@@ -85,8 +85,10 @@ def stop_orphans(paths: StatePaths) -> None:
 def ports_in_use(cfg: PlatformSettings) -> list[int]:
     """The stack's ports that something still listens on."""
     busy = []
-    for name, value in sorted(cfg.model_dump().items()):
-        if name.endswith("_port") and isinstance(value, int):
+    # in the order of their variables' names, as before the settings were grouped
+    ports = {variable.lower(): port for variable, port in cfg.variables().items() if variable.endswith("_PORT")}
+    for _name, value in sorted(ports.items()):
+        if isinstance(value, int):
             with socket.socket() as probe:
                 probe.settimeout(0.5)
                 if probe.connect_ex((cfg.bind_host, value)) == 0:
@@ -132,14 +134,14 @@ def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
 
 def print_endpoints(cfg: PlatformSettings) -> None:
     """Where a person goes next; local passwords come from .env (generated, git-ignored)."""
-    print(f"   Airflow UI    {airflow.airflow_url(cfg)}  (user {airflow.ADMIN_USER}, "
-          f"password {cfg.airflow_admin_password.get_secret_value()} from .env AIRFLOW_ADMIN_PASSWORD)")
+    print(f"   Airflow UI    {cfg.airflow.url}  (user {airflow.ADMIN_USER}, "
+          f"password {cfg.secrets.airflow_admin.get_secret_value()} from .env AIRFLOW_ADMIN_PASSWORD)")
     print(f"   Superset      {superset.superset_url(cfg)}  (user admin, password "
-          f"{cfg.superset_admin_password.get_secret_value()} from .env SUPERSET_ADMIN_PASSWORD)")
-    print(f"   Trino         {cfg.trino_url}  (CLI: .state/bin/trino)")
-    print(f"   Pinot         {cfg.pinot_controller_url}  (query console)")
-    print(f"   Kafka Connect {cfg.connect_url}/connectors")
-    print(f"   PostgreSQL    {cfg.bind_host}:{cfg.postgres_port} db {cfg.postgres_db} (user {cfg.postgres_user}, "
+          f"{cfg.secrets.superset_admin.get_secret_value()} from .env SUPERSET_ADMIN_PASSWORD)")
+    print(f"   Trino         {cfg.trino.url}  (CLI: .state/bin/trino)")
+    print(f"   Pinot         {cfg.pinot_controller.url}  (query console)")
+    print(f"   Kafka Connect {cfg.connect.url}/connectors")
+    print(f"   PostgreSQL    {cfg.bind_host}:{cfg.ports.postgres} db {cfg.postgres_db} (user {cfg.postgres_user}, "
           "password in .env POSTGRES_PASSWORD)")
 
 

@@ -8,15 +8,18 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from realtime_platform.config import REPO_ROOT, PlatformSettings
+from pydantic import SecretStr
+
+from realtime_platform.config import REPO_ROOT, PlatformSettings, Secrets
 
 
-def secret(cfg: PlatformSettings, name: str) -> str:
-    """A secret by settings field (`airflow_db_password`), else environment, else `.env`."""
-    value = getattr(cfg, name, None)
-    if value is not None:
-        return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
-    key = name.upper()
+def secret(cfg: PlatformSettings, key: str) -> str:
+    """A secret by its variable (AIRFLOW_DB_PASSWORD): the settings' (`cfg.secrets`); one they do not
+    have (e.g. a stand-in application's) from the environment, else from `.env`."""
+    field = next((name for name, info in Secrets.model_fields.items() if info.validation_alias == key), None)
+    if field is not None:
+        setting: SecretStr = getattr(cfg.secrets, field)
+        return setting.get_secret_value()
     if os.environ.get(key):
         return os.environ[key]
     from dotenv import dotenv_values  # python-dotenv, a dependency of pydantic-settings
@@ -45,7 +48,7 @@ def write_once(path: Path, make: Callable[[], str]) -> None:
 def pgpass_line(cfg: PlatformSettings, database: str, user: str, password: str) -> str:
     """One line of a libpq password file for the platform's PostgreSQL (`:` and `\\` escaped)."""
     escaped = password.replace("\\", "\\\\").replace(":", "\\:")
-    return f"{cfg.bind_host}:{cfg.postgres_port}:{database}:{user}:{escaped}\n"
+    return f"{cfg.bind_host}:{cfg.ports.postgres}:{database}:{user}:{escaped}\n"
 
 
 def can_log_in(cfg: PlatformSettings, database: str, user: str, password: str) -> bool:
@@ -53,7 +56,7 @@ def can_log_in(cfg: PlatformSettings, database: str, user: str, password: str) -
     import psycopg
 
     try:
-        with psycopg.connect(host=cfg.bind_host, port=cfg.postgres_port, dbname=database, user=user,
+        with psycopg.connect(host=cfg.bind_host, port=cfg.ports.postgres, dbname=database, user=user,
                              password=password, connect_timeout=3):
             return True
     except psycopg.Error:

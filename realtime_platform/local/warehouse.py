@@ -37,9 +37,9 @@ def s3_client(cfg: PlatformSettings):
     from botocore.config import Config
 
     return boto3.client(
-        "s3", endpoint_url=cfg.object_store_url, region_name=cfg.aws_region,
-        aws_access_key_id=cfg.aws_access_key_id.get_secret_value(),
-        aws_secret_access_key=cfg.aws_secret_access_key.get_secret_value(),
+        "s3", endpoint_url=cfg.object_store.url, region_name=cfg.aws_region,
+        aws_access_key_id=cfg.secrets.aws_access_key_id.get_secret_value(),
+        aws_secret_access_key=cfg.secrets.aws_secret_access_key.get_secret_value(),
         # S3Proxy rejects the checksum headers that botocore sends by default since 1.36.
         config=Config(s3={"addressing_style": "path"}, connect_timeout=2, read_timeout=5,
                       retries={"max_attempts": 1}, request_checksum_calculation="when_required",
@@ -50,7 +50,7 @@ def object_store_health(cfg: PlatformSettings) -> HealthCheck:
     """Healthy when S3Proxy answers a signed ListBuckets (its port opens before its backend is up)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    return HealthCheck(f"{cfg.object_store_url} S3 ListBuckets", lambda: s3_client(cfg).list_buckets() is not None,
+    return HealthCheck(f"{cfg.object_store.url} S3 ListBuckets", lambda: s3_client(cfg).list_buckets() is not None,
                        transient=(*TRANSIENT, BotoCoreError, ClientError))
 
 

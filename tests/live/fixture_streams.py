@@ -89,11 +89,11 @@ def stack_snapshot(cfg, files: list[Path]) -> dict[str, list]:
             "publications": names("SELECT pubname FROM pg_publication"),
             "replication slots": names("SELECT slot_name FROM pg_replication_slots"),
         }
-    pinot = cfg.pinot_controller_url
+    pinot = cfg.pinot_controller.url
     topics = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap}).list_topics(timeout=10).topics
     return {
         **postgres,
-        "connectors": sorted(requests.get(f"{cfg.connect_url}/connectors", timeout=10).json()),
+        "connectors": sorted(requests.get(f"{cfg.connect.url}/connectors", timeout=10).json()),
         "pinot tables": sorted(requests.get(f"{pinot}/tables", timeout=10).json()["tables"]),
         "pinot schemas": sorted(requests.get(f"{pinot}/schemas", timeout=10).json()),
         "kafka topics": sorted(topics),

@@ -36,8 +36,8 @@ RUN_WITHIN_S = 900
 @pytest.fixture(scope="module")
 def airflow(bootstrapped):
     cfg = bootstrapped
-    health = requests.get(f"{af.airflow_url(cfg)}/api/v2/monitor/health", timeout=10)
-    assert health.ok, f"Airflow's API server does not answer at {af.airflow_url(cfg)}"
+    health = requests.get(f"{cfg.airflow.url}/api/v2/monitor/health", timeout=10)
+    assert health.ok, f"Airflow's API server does not answer at {cfg.airflow.url}"
     states = {k: (v or {}).get("status") for k, v in health.json().items()}
     assert set(states.values()) == {"healthy"}, states
     api = AirflowClient(cfg, DAG_ID)

@@ -25,7 +25,7 @@ POISON = [
 def dropped_rows(cfg) -> float:
     """Pinot's count of rows it could not decode or transform, from its Prometheus endpoint, over
     the topic's partitions."""
-    text = requests.get(f"http://{cfg.bind_host}:{cfg.pinot_metrics_port}/metrics", timeout=10).text
+    text = requests.get(f"{cfg.endpoint(cfg.ports.pinot_metrics).url}/metrics", timeout=10).text
     # one counter per Kafka partition (person_REALTIME-person-<partition>)
     counts = re.findall(r'servermetrics_count\{name="\\"pinot\.server\.person_REALTIME-person-\d+\.'
                         r'invalidRealtimeRowsDropped\\""\} (\S+)', text)

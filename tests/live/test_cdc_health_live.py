@@ -37,7 +37,7 @@ def slot(cfg) -> cdc_health.SlotLag:
 def test_a_lagging_slot_fails_status_and_the_dag_then_recovers_with_no_row_lost(bootstrapped):
     cfg = bootstrapped
     client = ready_client(cfg, "cdc_health")
-    with paused(cfg.connect_url, "person"):
+    with paused(cfg.connect.url, "person"):
         with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
             conn.execute("INSERT INTO person (customer_id, name) "
                          f"SELECT g % 100, 'slot lag ' || g FROM generate_series(1, {ROWS}) AS g")
@@ -65,13 +65,13 @@ def test_a_lagging_slot_fails_status_and_the_dag_then_recovers_with_no_row_lost(
 
 
 @pytest.mark.parametrize("port_setting, expected", [
-    ("kafka_metrics_port", "kafka_server_brokertopicmetrics_"),
-    ("connect_metrics_port", "debezium_postgres_connector_metrics_millisecondsbehindsource"),
-    ("connect_metrics_port", "kafka_connect_source_task_metrics_"),
+    ("kafka_metrics", "kafka_server_brokertopicmetrics_"),
+    ("connect_metrics", "debezium_postgres_connector_metrics_millisecondsbehindsource"),
+    ("connect_metrics", "kafka_connect_source_task_metrics_"),
 ])
 def test_kafka_and_connect_export_prometheus_metrics(bootstrapped, port_setting, expected):
-    port = getattr(bootstrapped, port_setting)
-    text = requests.get(f"http://{bootstrapped.bind_host}:{port}/metrics", timeout=10).text
+    port = getattr(bootstrapped.ports, port_setting)
+    text = requests.get(f"{bootstrapped.endpoint(port).url}/metrics", timeout=10).text
     assert expected in text.lower(), text[:2000]
 
 
@@ -86,8 +86,8 @@ def test_pinot_capacity_is_read_from_pinot_and_a_full_heap_fails_status_and_the_
         source_rows = conn.execute("SELECT count(*) FROM orders").fetchone()[0]
     # Pinot's live rows are the source's rows once the stream has caught up; its documents hold more.
     wait("Pinot's live orders equal PostgreSQL's",
-         lambda: pinot_capacity.table_capacity(cfg.pinot_broker_url, "orders").live == source_rows, 120)
-    orders = pinot_capacity.table_capacity(cfg.pinot_broker_url, "orders")
+         lambda: pinot_capacity.table_capacity(cfg.pinot_broker.url, "orders").live == source_rows, 120)
+    orders = pinot_capacity.table_capacity(cfg.pinot_broker.url, "orders")
     assert orders.documents >= orders.keys >= orders.live == source_rows, orders
     [heap] = pinot_capacity.server_heaps(cfg.pinot_server_metrics_urls)
     assert heap.keys >= orders.keys and 0 < heap.used_after_gc < heap.max, heap

@@ -57,24 +57,24 @@ def test_trino_view_equals_postgres_after_inserts_updates_deletes(bootstrapped):
 
 def test_bootstrap_twice_changes_nothing(bootstrapped):
     cfg = bootstrapped
-    before = requests.get(f"{cfg.connect_url}/connectors/person/config", timeout=10).json()
+    before = requests.get(f"{cfg.connect.url}/connectors/person/config", timeout=10).json()
     result = run_bootstrap(cfg)
     assert result.returncode == 0, result.stderr
     assert "connector person: unchanged" in result.stdout
     assert "pinot schema person: unchanged" in result.stdout
     assert "pinot table person: unchanged" in result.stdout
-    assert requests.get(f"{cfg.connect_url}/connectors/person/config", timeout=10).json() == before
+    assert requests.get(f"{cfg.connect.url}/connectors/person/config", timeout=10).json() == before
 
 
 def test_malformed_connector_file_leaves_running_connector_untouched(bootstrapped, tmp_path):
     cfg = bootstrapped
-    before = requests.get(f"{cfg.connect_url}/connectors/person/config", timeout=10).json()
+    before = requests.get(f"{cfg.connect.url}/connectors/person/config", timeout=10).json()
     broken = tmp_path / "debezium"
     shutil.copytree(REPO_ROOT / "debezium", broken)
     (broken / "person.json").write_text(json.dumps({"name": "person", "config": {}})[:-3])
     result = run_bootstrap(cfg, DEBEZIUM_DIR=str(broken))
     assert result.returncode == 2
     assert "person.json: malformed JSON" in result.stderr
-    assert requests.get(f"{cfg.connect_url}/connectors/person/config", timeout=10).json() == before
-    status = requests.get(f"{cfg.connect_url}/connectors/person/status", timeout=10).json()
+    assert requests.get(f"{cfg.connect.url}/connectors/person/config", timeout=10).json() == before
+    status = requests.get(f"{cfg.connect.url}/connectors/person/status", timeout=10).json()
     assert status["connector"]["state"] == "RUNNING"

@@ -118,7 +118,7 @@ def test_compact_streams_rebuilds_orders_from_live_rows_while_readers_see_every_
     history = sorted(postgres_rows(cfg, ROWS.format(table="orders")))
     wait("the view shows the test's orders, the deletes included", lambda: sorted(
         tuple(r) for r in query(cfg, ROWS.format(table="hive.views.orders"))) == history, 180)
-    before = table_capacity(cfg.pinot_broker_url, "orders")
+    before = table_capacity(cfg.pinot_broker.url, "orders")
     assert before.keys - before.live >= 150 and before.documents > before.keys, before
 
     client = ready_client(cfg, "compact_streams")
@@ -140,10 +140,10 @@ def test_compact_streams_rebuilds_orders_from_live_rows_while_readers_see_every_
     assert all(isinstance(amount, Decimal) for *_, amount in source)
     live = postgres_rows(cfg, "SELECT count(*) FROM orders")[0][0]
     after = wait("Pinot's live orders equal PostgreSQL's",
-                 lambda: (c := table_capacity(cfg.pinot_broker_url, "orders")).live == live and c, 120)
+                 lambda: (c := table_capacity(cfg.pinot_broker.url, "orders")).live == live and c, 120)
     # Deleted keys and old versions are gone; only the deletes made during the rebuild remain.
     assert after.keys - after.live <= writer.deletes, (before, after, writer.deletes)
     assert after.documents < before.documents, (before, after)
     assert reads(view_definition(lambda sql: query(cfg, sql), "hive.views.orders"), "orders") == "orders"
-    assert "orders_rebuild" not in requests.get(f"{cfg.pinot_controller_url}/tables", timeout=10).json()["tables"]
+    assert "orders_rebuild" not in requests.get(f"{cfg.pinot_controller.url}/tables", timeout=10).json()["tables"]
     print(f"orders before: {before}\norders after:  {after}")

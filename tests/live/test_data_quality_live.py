@@ -74,7 +74,7 @@ def test_rows_held_back_by_a_paused_connector_are_found_in_a_few_buckets(bootstr
     day = (date.today() + timedelta(days=1)).isoformat()
     pg.execute("DELETE FROM person WHERE name LIKE 'quality probe %'")  # left by an interrupted run
     quality.run_checks(day, source_side, target_side, checks=[person], attempts=20, wait_s=5, log=print)
-    with paused(cfg.connect_url, "person"):
+    with paused(cfg.connect.url, "person"):
         pg.execute("INSERT INTO person (customer_id, name) "
                    f"SELECT g % 7, 'quality probe ' || g FROM generate_series(1, {ROWS}) AS g")
         with pytest.raises(quality.DataQualityError) as failure:

@@ -39,7 +39,7 @@ def row_image(value: bytes) -> tuple[dict, dict] | None:
 
 
 def declared_partitions(cfg, table: str) -> int:
-    config = requests.get(f"{cfg.pinot_controller_url}/tables/{table}", timeout=10).json()["REALTIME"]
+    config = requests.get(f"{cfg.pinot_controller.url}/tables/{table}", timeout=10).json()["REALTIME"]
     [spec] = config["tableIndexConfig"]["segmentPartitionConfig"]["columnPartitionMap"].values()
     return int(spec["numPartitions"])
 
@@ -93,8 +93,8 @@ def test_changes_of_one_key_stay_in_its_partition_and_pinot_finds_every_key(boot
     duplicates = query(cfg, "SELECT order_id, count(*) FROM pinot.default.orders "
                             f"WHERE channel = '{MARK}' GROUP BY order_id HAVING count(*) > 1")
     assert duplicates == []
-    broker = f"http://{cfg.bind_host}:{cfg.pinot_broker_port}/query/sql"
-    segments = len(requests.get(f"{cfg.pinot_controller_url}/tables/orders/idealstate", timeout=10)
+    broker = f"{cfg.pinot_broker.url}/query/sql"
+    segments = len(requests.get(f"{cfg.pinot_controller.url}/tables/orders/idealstate", timeout=10)
                    .json()["REALTIME"])
     for order_id, status in list(expected.items())[::97]:
         answer = requests.post(broker, timeout=30, json={

@@ -126,26 +126,26 @@ def test_each_role_runs_in_its_own_process(cluster):
     assert sorted(nodes) == sorted([(TRINO_WORKER, False), ("trino-local-1", True)])
 
     for table in ("person", "orders"):
-        view = requests.get(f"{cfg.pinot_controller_url}/tables/{table}/externalview", timeout=10).json()
+        view = requests.get(f"{cfg.pinot_controller.url}/tables/{table}/externalview", timeout=10).json()
         hosts = {segment: set(replicas) for segment, replicas in view["REALTIME"].items()}
         assert hosts and all(len(servers) == 2 for servers in hosts.values()), (table, hosts)
 
-    workers = {requests.get(f"http://{cfg.bind_host}:{port}/connectors", timeout=10).status_code
-               for port in (cfg.connect_port, cfg.connect_worker_2_port)}
+    workers = {requests.get(f"{cfg.endpoint(port).url}/connectors", timeout=10).status_code
+               for port in (cfg.ports.connect, cfg.ports.connect_worker_2)}
     assert workers == {200}
-    status = requests.get(f"{cfg.connect_url}/connectors?expand=status", timeout=10).json()
+    status = requests.get(f"{cfg.connect.url}/connectors?expand=status", timeout=10).json()
     running_on = {task["worker_id"] for c in status.values() for task in c["status"]["tasks"]}
-    assert running_on <= {f"{cfg.bind_host}:{cfg.connect_port}", f"{cfg.bind_host}:{cfg.connect_worker_2_port}"}
+    assert running_on <= {cfg.connect.host_port, cfg.endpoint(cfg.ports.connect_worker_2).host_port}
 
-    identity = requests.get(f"http://{cfg.bind_host}:{cfg.dask_dashboard_port}/json/identity.json", timeout=10)
+    identity = requests.get(f"{cfg.dask_dashboard.url}/json/identity.json", timeout=10)
     assert {w["name"] for w in identity.json()["workers"].values()} == set(DASK_WORKERS)
 
 
 def test_every_process_of_the_cluster_listens_on_loopback_only(cluster):
     listeners, exposed = exposed_listeners(cluster)
     ports = {port for _, port in listeners}
-    assert {cluster.trino_worker_port, cluster.connect_worker_2_port, cluster.pinot_server_2_admin_port,
-            cluster.dask_scheduler_port} <= ports, sorted(listeners)
+    assert {cluster.ports.trino_worker, cluster.ports.connect_worker_2, cluster.ports.pinot_server_2_admin,
+            cluster.ports.dask_scheduler} <= ports, sorted(listeners)
     assert not exposed, f"listening beyond loopback: {exposed}"
 
 
@@ -236,7 +236,7 @@ def test_kill_9_the_trino_worker_the_coordinator_runs_the_queries(cluster, fault
 
 
 def _person_task_worker(cfg) -> str:
-    status = requests.get(f"{cfg.connect_url}/connectors/person/status", timeout=10).json()
+    status = requests.get(f"{cfg.connect.url}/connectors/person/status", timeout=10).json()
     [task] = status["tasks"]
     return task["worker_id"] if task["state"] == "RUNNING" else ""
 
@@ -252,8 +252,7 @@ def _group_leader(cfg, worker: str) -> str:
 
 def test_kill_9_the_connect_worker_running_cdc_its_task_moves_and_nothing_is_lost(cluster, fault_report):
     cfg = cluster
-    ports = {f"{cfg.bind_host}:{cfg.connect_port}": "connect",
-             f"{cfg.bind_host}:{cfg.connect_worker_2_port}": "connect-2"}
+    ports = {cfg.connect.host_port: "connect", cfg.endpoint(cfg.ports.connect_worker_2).host_port: "connect-2"}
     victim = ports[wait("the person task running", lambda: _person_task_worker(cfg), 60)]
     victim_led = ports.get(_group_leader(cfg, victim)) == victim
     survivor_url = f"http://{next(a for a, n in ports.items() if n != victim)}"

@@ -16,8 +16,7 @@ pytestmark = pytest.mark.live
 # Pinot 0.11 has no bind-address setting for its netty query server and gRPC server
 # (docs/decisions.md); every other listener must be loopback only. The scaled topology's second
 # server has the same two.
-KNOWN_WILDCARD = ("pinot_server_port", "pinot_server_grpc_port", "pinot_server_2_port",
-                  "pinot_server_2_grpc_port")
+KNOWN_WILDCARD = ("pinot_server", "pinot_server_grpc", "pinot_server_2", "pinot_server_2_grpc")
 
 
 def is_loopback(ip: str) -> bool:
@@ -29,7 +28,7 @@ def is_loopback(ip: str) -> bool:
 
 def exposed_listeners(cfg) -> tuple[dict, dict]:
     """(every listening socket of the stack's processes, those beyond loopback and not known)."""
-    allowed_wildcard = {getattr(cfg, attr) for attr in KNOWN_WILDCARD}
+    allowed_wildcard = {getattr(cfg.ports, name) for name in KNOWN_WILDCARD}
     listeners = {}
     for info in supervisor.process_info(state_paths(cfg)):
         if not info["pid"]:

@@ -37,7 +37,7 @@ def probe_table(bootstrapped):
                    "topic.prefix": f"probe_{suffix}", "snapshot.fetch.size": "2000"})
     config.pop("heartbeat.action.query")  # the probe's publication does not carry the heartbeat table
     yield cfg, table, connector, config
-    requests.delete(f"{cfg.connect_url}/connectors/{connector}", timeout=30)
+    requests.delete(f"{cfg.connect.url}/connectors/{connector}", timeout=30)
     with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as conn:
         def released() -> bool:  # the slot stays active until the task has stopped
             row = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
@@ -74,18 +74,18 @@ def distinct_keys(cfg, topic: str, expected: int, timeout_s: float) -> set[int]:
 
 def test_restart_mid_snapshot_delivers_every_row(probe_table):
     cfg, table, connector, config = probe_table
-    response = requests.put(f"{cfg.connect_url}/connectors/{connector}/config", json=config, timeout=30)
+    response = requests.put(f"{cfg.connect.url}/connectors/{connector}/config", json=config, timeout=30)
     assert response.ok, response.text
     topic = table  # the connector's RegexRouter keeps only the table name
 
     # Wait until the snapshot has started writing (it takes about a minute here), then restart
     # the connector and its task: Debezium must redo the unfinished snapshot.
     wait("the snapshot writing", lambda: distinct_keys(cfg, topic, expected=1, timeout_s=3), 120, 0)
-    restart = requests.post(f"{cfg.connect_url}/connectors/{connector}/restart",
+    restart = requests.post(f"{cfg.connect.url}/connectors/{connector}/restart",
                             params={"includeTasks": "true"}, timeout=30)
     assert restart.status_code in (200, 202, 204), restart.text
 
     keys = distinct_keys(cfg, topic, expected=ROWS, timeout_s=300)
     assert len(keys) == ROWS and keys == set(range(1, ROWS + 1))
-    status = requests.get(f"{cfg.connect_url}/connectors/{connector}/status", timeout=30).json()
+    status = requests.get(f"{cfg.connect.url}/connectors/{connector}/status", timeout=30).json()
     assert status["connector"]["state"] == "RUNNING", status

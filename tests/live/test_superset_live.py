@@ -90,7 +90,7 @@ def superset(bootstrapped) -> tuple[object, str, str]:
     url = ss.superset_url(cfg).rstrip("/")
     wait(f"Superset answering at {url}/health", lambda: requests.get(f"{url}/health", timeout=5).ok, 120, 3,
          transient=(requests.RequestException,))
-    password = os.environ.get("SUPERSET_ADMIN_PASSWORD") or secret(cfg, "superset_admin_password")
+    password = os.environ.get("SUPERSET_ADMIN_PASSWORD") or secret(cfg, "SUPERSET_ADMIN_PASSWORD")
     return cfg, url, password
 
 

@@ -132,7 +132,7 @@ def test_no_secret_reaches_the_environment(cfg, paths, services):
 
 
 def test_a_port_setting_moves_the_api_server(cfg, paths):
-    moved = cfg.model_copy(update={"airflow_port": 18085})
+    moved = cfg.model_copy(update={"ports": cfg.ports.model_copy(update={"airflow": 18085})})
     env = af.airflow_environment(moved, paths)
     assert env["AIRFLOW__API__PORT"] == "18085"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18085/execution/"

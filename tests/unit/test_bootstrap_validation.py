@@ -15,6 +15,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
+from realtime_platform.layout import views_folder
 from tests.conftest import REPO
 from tests.http_fakes import JsonHandler
 
@@ -26,7 +27,7 @@ def run_bootstrap(tmp_path, *args: str) -> subprocess.CompletedProcess:
         "PATH": "/usr/bin:/bin",
         "DEBEZIUM_DIR": str(tmp_path / "debezium"),
         "PINOT_TABLES_DIR": str(tmp_path / "pinot"),
-        "VIEWS_DIR": str(REPO / "dags" / "sql" / "views"),
+        "VIEWS_DIR": str(views_folder(REPO)),
         "CONNECT_URL": UNREACHABLE, "PINOT_CONTROLLER_URL": UNREACHABLE, "TRINO_URL": UNREACHABLE,
         "BOOTSTRAP_WAIT_SECONDS": "2",
         "PINOT_TRANSFORM_CHECK": "off",  # static rules here; tests/live/test_silent_drops.py runs the check

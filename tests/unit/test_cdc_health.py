@@ -84,7 +84,7 @@ def test_connector_and_task_states(service):
     states = cdc_health.connector_states(service)
     assert states == [cdc_health.ConnectorState("orders", "RUNNING", ((0, "FAILED"),)),
                       cdc_health.ConnectorState("person", "RUNNING", ((0, "RUNNING"),))]
-    assert cdc_health.problems([], states) == ["connector orders task 0 is FAILED"]
+    assert cdc_health.problems([], states, slot_lag_limit_bytes=1 << 30) == ["connector orders task 0 is FAILED"]
 
 
 def test_pinot_consumer_lag_against_kafka_end_offsets(service):

@@ -745,11 +745,11 @@ def test_kafkas_probe_does_not_start_a_second_agent(services):
 
 
 def test_metrics_ports_match_the_local_mode():
-    from realtime_platform.config import PlatformSettings
+    from realtime_platform.config import Ports
 
-    fields = PlatformSettings.model_fields
-    assert (fields["kafka_metrics_port"].default, fields["connect_metrics_port"].default,
-            fields["pinot_metrics_port"].default) == (9404, 9405, 8008)
+    fields = Ports.model_fields
+    assert (fields["kafka_metrics"].default, fields["connect_metrics"].default,
+            fields["pinot_metrics"].default) == (9404, 9405, 8008)
 
 
 def test_every_up_reapplies_the_roles_passwords_before_their_users_start(services):
@@ -948,15 +948,15 @@ def test_connect_2_is_a_second_worker_of_the_same_group(services, rendered_conf,
 
 
 def test_scaled_ports_are_the_local_modes_on_loopback(services):
-    from realtime_platform.config import PlatformSettings
+    from realtime_platform.config import Ports
 
-    fields = PlatformSettings.model_fields
+    fields = Ports.model_fields
     published = {name: port_mappings(services[name]) for name in SCALED if services[name].get("ports")}
     assert published == {
-        "pinot-server-2": [("127.0.0.1", str(fields["pinot_server_2_metrics_port"].default), "8008")],
-        "connect-2": [("127.0.0.1", str(fields["connect_worker_2_port"].default), "8083"),
-                      ("127.0.0.1", str(fields["connect_worker_2_metrics_port"].default), "9405")],
-        "dask-scheduler": [("127.0.0.1", str(fields["dask_dashboard_port"].default), "8787")],
+        "pinot-server-2": [("127.0.0.1", str(fields["pinot_server_2_metrics"].default), "8008")],
+        "connect-2": [("127.0.0.1", str(fields["connect_worker_2"].default), "8083"),
+                      ("127.0.0.1", str(fields["connect_worker_2_metrics"].default), "9405")],
+        "dask-scheduler": [("127.0.0.1", str(fields["dask_dashboard"].default), "8787")],
     }
 
 

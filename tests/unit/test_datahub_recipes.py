@@ -236,3 +236,40 @@ def test_secrets_file_supplies_what_the_environment_lacks(tmp_path):
     env = recipes.catalog_environment({**without_password, "CATALOG_SECRETS_FILE": str(secrets)})
     recipe = recipes.load_recipe("superset", env)
     assert recipe["source"]["config"]["password"] == "p@ss word"
+
+
+def _settings_error(**values):
+    from pydantic import ValidationError
+
+    from realtime_platform.config import PlatformSettings
+    from tests.conftest import REPO
+
+    try:
+        PlatformSettings(_env_file=REPO / "versions.env", **values)
+    except ValidationError as error:
+        return error
+    raise AssertionError("the settings were valid")
+
+
+def test_recipes_go_without_settings_only_when_some_are_missing(monkeypatch, caplog):
+    import realtime_platform.config
+
+    for field in realtime_platform.config.Secrets.model_fields.values():
+        monkeypatch.delenv(str(field.validation_alias), raising=False)
+    missing = _settings_error()  # no .env: no secrets
+
+    def no_settings():
+        raise missing
+
+    monkeypatch.setattr(realtime_platform.config, "settings", no_settings)
+    assert recipes._settings_environment() == {}
+    assert "secrets.POSTGRES_PASSWORD" in caplog.text and "secrets.SUPERSET_ADMIN_PASSWORD" in caplog.text
+
+    wrong = _settings_error(postgres_port="not-a-port")
+
+    def wrong_settings():
+        raise wrong
+
+    monkeypatch.setattr(realtime_platform.config, "settings", wrong_settings)
+    with pytest.raises(type(wrong), match="POSTGRES_PORT"):
+        recipes._settings_environment()

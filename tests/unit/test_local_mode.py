@@ -31,9 +31,9 @@ def cfg(tmp_path, monkeypatch) -> PlatformSettings:
 def test_versions_come_from_versions_env(cfg, repo):
     pinned = dict(line.split("=", 1) for line in (repo / "versions.env").read_text().splitlines()
                   if line and not line.startswith("#"))
-    assert cfg.trino_version == pinned["TRINO_VERSION"]
-    assert cfg.kafka_version == pinned["KAFKA_VERSION"]
-    assert cfg.pinot_version == pinned["PINOT_VERSION"]
+    assert cfg.versions.trino == pinned["TRINO_VERSION"]
+    assert cfg.versions.kafka == pinned["KAFKA_VERSION"]
+    assert cfg.versions.pinot == pinned["PINOT_VERSION"]
 
 
 @pytest.mark.parametrize("template", sorted(p for p in TEMPLATES.rglob("*") if p.is_file()
@@ -124,7 +124,7 @@ def test_postgres_is_healthy_only_when_pg_isready_passes(cfg):
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        service = postgres.postgres_service(cfg.model_copy(update={"postgres_port": port}),
+        service = postgres.postgres_service(cfg.model_copy(update={"ports": cfg.ports.model_copy(update={"postgres": port})}),
                                        StatePaths(cfg.state_dir))
         assert health.tcp("127.0.0.1", port).ok()
         assert service.health.describe.startswith("pg_isready")

@@ -52,7 +52,7 @@ def test_each_process_starts_after_what_it_joins(cfg):
 
 
 def test_every_port_is_used_once(cfg):
-    ports = {name: value for name, value in cfg.model_dump().items() if name.endswith("_port")}
+    ports = cfg.ports.model_dump()
     assert len(set(ports.values())) == len(ports), ports
 
 
@@ -65,7 +65,7 @@ def test_topologies_keep_their_own_state_and_share_the_downloads(cfg, single):
 def test_the_environment_tells_bootstrap_trino_and_airflow_the_topology(cfg, single):
     env, single_env = cfg.service_environment(), single.service_environment()
     assert (env["PINOT_REPLICAS"], env["PINOT_BROKER_QUERIES_ONLY"]) == ("2", "true")
-    assert env["DASK_SCHEDULER_ADDRESS"] == f"tcp://127.0.0.1:{cfg.dask_scheduler_port}"
+    assert env["DASK_SCHEDULER_ADDRESS"] == f"tcp://127.0.0.1:{cfg.ports.dask_scheduler}"
     assert (single_env["PINOT_REPLICAS"], single_env["PINOT_BROKER_QUERIES_ONLY"],
             single_env["DASK_SCHEDULER_ADDRESS"]) == ("1", "false", "")
 
@@ -77,8 +77,8 @@ def test_each_pinot_server_gets_its_own_ports_and_data(cfg):
     for key in ("pinot.server.netty.port", "pinot.server.grpc.port", "pinot.server.instance.dataDir",
                 "pinot.server.adminapi.access.protocols.http.port"):
         assert rendered[0][key] != rendered[1][key], key
-    assert rendered[0]["pinot.server.netty.port"] == str(cfg.pinot_server_port)
-    assert rendered[1]["pinot.server.grpc.port"] == str(cfg.pinot_server_2_grpc_port)
+    assert rendered[0]["pinot.server.netty.port"] == str(cfg.ports.pinot_server)
+    assert rendered[1]["pinot.server.grpc.port"] == str(cfg.ports.pinot_server_2_grpc)
     assert all(r["pinot.server.netty.host"] == cfg.bind_host for r in rendered)
     services = _by_name(cfg)
     for name in pinot.PINOT_SERVERS:
@@ -91,8 +91,8 @@ def test_the_trino_worker_joins_the_coordinator(cfg):
     coordinator = _properties(paths.conf / "trino" / "config.properties")
     worker = _properties(paths.conf / trino.TRINO_WORKER / "trino" / "config.properties")
     assert (coordinator["coordinator"], worker["coordinator"]) == ("true", "false")
-    assert worker["discovery.uri"] == coordinator["discovery.uri"] == f"http://127.0.0.1:{cfg.trino_port}"
-    assert worker["http-server.http.port"] == str(cfg.trino_worker_port)
+    assert worker["discovery.uri"] == coordinator["discovery.uri"] == f"http://127.0.0.1:{cfg.ports.trino}"
+    assert worker["http-server.http.port"] == str(cfg.ports.trino_worker)
     nodes = [_properties(paths.conf / "trino" / "node.properties"),
              _properties(paths.conf / trino.TRINO_WORKER / "trino" / "node.properties")]
     assert nodes[0]["node.id"] != nodes[1]["node.id"]
@@ -108,8 +108,8 @@ def test_the_connect_workers_form_one_group(cfg):
     for key in ("group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic",
                 "bootstrap.servers"):
         assert first[key] == second[key], key
-    assert first["listeners"] == f"http://127.0.0.1:{cfg.connect_port}"
-    assert second["listeners"] == f"http://127.0.0.1:{cfg.connect_worker_2_port}"
+    assert first["listeners"] == f"http://127.0.0.1:{cfg.ports.connect}"
+    assert second["listeners"] == f"http://127.0.0.1:{cfg.ports.connect_worker_2}"
     assert int(first["scheduled.rebalance.max.delay.ms"]) <= 60_000, "a dead worker's tasks move within a minute"
 
 

@@ -7,9 +7,9 @@ import stat
 from types import SimpleNamespace
 
 import pytest
-from pydantic import SecretStr
 
 from realtime_platform.local import state_files
+from tests.conftest import make_settings
 
 
 def test_private_file_is_600_even_over_a_wider_one(tmp_path):
@@ -29,24 +29,25 @@ def test_generated_key_is_kept(tmp_path):
 
 
 def test_pgpass_line_escapes_separators():
-    cfg = SimpleNamespace(bind_host="127.0.0.1", postgres_port=5432)
+    cfg = SimpleNamespace(bind_host="127.0.0.1", ports=SimpleNamespace(postgres=5432))
     assert state_files.pgpass_line(cfg, "db", "u", r"a:b\c") == "127.0.0.1:5432:db:u:a\\:b\\\\c\n"
 
 
 def test_secrets_come_from_settings_then_environment_then_dotenv(tmp_path, monkeypatch):
-    assert state_files.secret(SimpleNamespace(airflow_db_password=SecretStr("from-settings")),
-                              "airflow_db_password") == "from-settings"
+    cfg = make_settings(tmp_path, airflow_db_password="from-settings")
+    assert state_files.secret(cfg, "AIRFLOW_DB_PASSWORD") == "from-settings"
+    # a password the settings do not have (a stand-in application's)
     monkeypatch.setattr(state_files, "REPO_ROOT", tmp_path)
-    monkeypatch.setenv("AIRFLOW_DB_PASSWORD", "from-env")
-    assert state_files.secret(SimpleNamespace(), "airflow_db_password") == "from-env"
-    monkeypatch.delenv("AIRFLOW_DB_PASSWORD")
-    (tmp_path / ".env").write_text("AIRFLOW_DB_PASSWORD=from-dotenv\n")
-    assert state_files.secret(SimpleNamespace(), "airflow_db_password") == "from-dotenv"
+    monkeypatch.setenv("DEMO_DB_PASSWORD", "from-env")
+    assert state_files.secret(cfg, "DEMO_DB_PASSWORD") == "from-env"
+    monkeypatch.delenv("DEMO_DB_PASSWORD")
+    (tmp_path / ".env").write_text("DEMO_DB_PASSWORD=from-dotenv\n")
+    assert state_files.secret(cfg, "DEMO_DB_PASSWORD") == "from-dotenv"
     (tmp_path / ".env").unlink()
-    with pytest.raises(RuntimeError, match="AIRFLOW_DB_PASSWORD"):
-        state_files.secret(SimpleNamespace(), "airflow_db_password")
+    with pytest.raises(RuntimeError, match="DEMO_DB_PASSWORD"):
+        state_files.secret(cfg, "DEMO_DB_PASSWORD")
 
 
 def test_cannot_log_in_where_nothing_listens():
-    cfg = SimpleNamespace(bind_host="127.0.0.1", postgres_port=9)
+    cfg = SimpleNamespace(bind_host="127.0.0.1", ports=SimpleNamespace(postgres=9))
     assert state_files.can_log_in(cfg, "db", "u", "p") is False

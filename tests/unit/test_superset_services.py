@@ -69,7 +69,7 @@ def test_environment_points_at_files_not_secrets(cfg, paths, service):
 
 
 def test_port_override_moves_the_server(cfg, paths):
-    moved = cfg.model_copy(update={"superset_port": 18088})
+    moved = cfg.model_copy(update={"ports": cfg.ports.model_copy(update={"superset": 18088})})
     service = ss.superset_service(moved, paths)
     assert "127.0.0.1:18088" in service.command[2]
     assert ss.superset_url(moved) == "http://127.0.0.1:18088"
@@ -122,7 +122,7 @@ def test_prepare_upgrades_then_inits_when_postgres_answers(cfg, paths, monkeypat
 
 
 def test_bundle_zip_uses_this_trino(cfg, tmp_path):
-    cfg = cfg.model_copy(update={"trino_port": 18080})
+    cfg = cfg.model_copy(update={"ports": cfg.ports.model_copy(update={"trino": 18080})})
     target = ss.build_bundle(cfg, tmp_path / "b.zip")
     with zipfile.ZipFile(target) as archive:
         names = archive.namelist()

@@ -23,7 +23,7 @@ ORDERS = [PostgresColumn("order_id", "bigint", False), PostgresColumn("customer_
 
 def pinot_lib():
     cfg = settings()
-    lib = state_paths(cfg).dist / f"pinot-{cfg.pinot_version}" / "lib"
+    lib = state_paths(cfg).dist / f"pinot-{cfg.versions.pinot}" / "lib"
     if not lib.is_dir():
         pytest.fail(f"{lib} is missing: `make install` (make test does) fetches Pinot's jars")
     return lib

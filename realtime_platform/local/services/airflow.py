@@ -36,7 +36,6 @@ from realtime_platform.local.python_app import AppPaths, PythonApp, migrate_if_r
 from realtime_platform.local.services.base import Service
 from realtime_platform.local.state_files import secret, write_once, write_private
 
-AIRFLOW_PORT = 8085  # Trino has 8080; PlatformSettings.airflow_port overrides when it exists
 # Airflow starts last: its DAGs query Trino, and the heavy JVMs are up by then (2 cores).
 AIRFLOW_STAGE = 10
 PARALLELISM = 4  # LocalExecutor starts this many worker processes; ~45 MB each
@@ -104,19 +103,11 @@ def airflow_app(paths: StatePaths) -> PythonApp:
                      pgpass_database="*")
 
 
-def airflow_port(cfg: PlatformSettings) -> int:
-    return int(getattr(cfg, "airflow_port", AIRFLOW_PORT))
-
-
-def airflow_url(cfg: PlatformSettings) -> str:
-    return f"http://{cfg.bind_host}:{airflow_port(cfg)}"
-
-
 def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
     """Every setting of the Airflow processes, as environment variables; no secret values."""
     ap = airflow_paths(paths)
     host = cfg.bind_host
-    url = airflow_url(cfg)
+    url = cfg.airflow.url
     trino = cfg.trino
 
     def cat(path: Path) -> str:  # `*_CMD` options run this (split with shlex) when read
@@ -144,10 +135,10 @@ def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, s
         "AIRFLOW__CORE__FERNET_KEY_CMD": cat(ap.fernet_key),
         # [database]: the password comes from PGPASSFILE (libpq and asyncpg both read it).
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":
-            f"postgresql+psycopg2://{DB_USER}@{host}:{cfg.postgres_port}/{DB_NAME}",
+            f"postgresql+psycopg2://{DB_USER}@{host}:{cfg.ports.postgres}/{DB_NAME}",
         # [api]
         "AIRFLOW__API__HOST": host,
-        "AIRFLOW__API__PORT": str(airflow_port(cfg)),
+        "AIRFLOW__API__PORT": str(cfg.ports.airflow),
         "AIRFLOW__API__BASE_URL": url,
         "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__API__SECRET_KEY_CMD": cat(ap.api_secret_key),
@@ -161,8 +152,8 @@ def airflow_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, s
         f"AIRFLOW_CONN_{TRINO_CONN_ID.upper()}":
             f"trino://{cfg.trino_user}@{trino.host_port}/?catalog=hive&protocol={trino.scheme}",
         f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}":
-            f"postgresql://{DB_USER}@{host}:{cfg.postgres_port}/{cfg.postgres_db}",
-        f"AIRFLOW_CONN_{AIRFLOW_DB_CONN_ID.upper()}": f"postgresql://{DB_USER}@{host}:{cfg.postgres_port}/{DB_NAME}",
+            f"postgresql://{DB_USER}@{host}:{cfg.ports.postgres}/{cfg.postgres_db}",
+        f"AIRFLOW_CONN_{AIRFLOW_DB_CONN_ID.upper()}": f"postgresql://{DB_USER}@{host}:{cfg.ports.postgres}/{DB_NAME}",
         # [datahub]: DataHub's Airflow plugin records each task's lineage (SQL parsed by DataHub)
         # in a file; the datahub_ingestion DAG's `airflow_lineage` recipe loads it into the catalog.
         "AIRFLOW__DATAHUB__CONN_ID": DATAHUB_CONN_ID,
@@ -203,7 +194,7 @@ def _component(cfg: PlatformSettings, paths: StatePaths, name: str, args: list[s
 
 
 def _health_url(cfg: PlatformSettings) -> str:
-    return f"{airflow_url(cfg)}/api/v2/monitor/health"
+    return f"{cfg.airflow.url}/api/v2/monitor/health"
 
 
 def _component_healthy(component: str):
@@ -245,7 +236,7 @@ def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> AirflowPaths:
     # 64 bytes at least: the JWTs are signed with HMAC-SHA512.
     write_once(ap.jwt_secret, lambda: secrets.token_urlsafe(64))
     write_once(ap.api_secret_key, lambda: secrets.token_urlsafe(64))
-    write_private(ap.passwords_file, json.dumps({ADMIN_USER: secret(cfg, "airflow_admin_password")}))
+    write_private(ap.passwords_file, json.dumps({ADMIN_USER: secret(cfg, "AIRFLOW_ADMIN_PASSWORD")}))
     if not ap.config.exists():
         write_private(ap.config, "# Airflow reads its settings from the environment: see\n"
                                   "# realtime_platform/local/services/airflow.py. Keep this file: "

@@ -37,8 +37,7 @@ class Service:
 
 
 def template_values(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
-    values = {key.upper(): str(value) for key, value in cfg.model_dump().items()
-              if isinstance(value, (int, str, Path))}
+    values = {key: str(value) for key, value in cfg.variables().items() if isinstance(value, (int, str, Path))}
     values.update(cfg.service_environment())
     values.update(BIND_HOST=cfg.bind_host, STATE_DIR=str(paths.root), REPO_ROOT=str(REPO_ROOT))
     # Every service listens on, and registers, the bind host (compose: 0.0.0.0 and service names).

@@ -23,36 +23,36 @@ def _connect_conf_root(paths: StatePaths, name: str) -> Path:
 
 
 def render_connect_worker(cfg: PlatformSettings, paths: StatePaths, name: str, port: int) -> None:
-    plugin_path = paths.dist / f"connect-plugins-debezium-{cfg.debezium_version}"
+    plugin_path = paths.dist / f"connect-plugins-debezium-{cfg.versions.debezium}"
     render_service("connect", _connect_conf_root(paths, name),
                    {**template_values(cfg, paths), "PLUGIN_PATH": str(plugin_path), "CONNECT_PORT": str(port)})
 
 
 def prepare_connect(cfg: PlatformSettings, paths: StatePaths) -> None:
-    render_connect_worker(cfg, paths, "connect", cfg.connect_port)
+    render_connect_worker(cfg, paths, "connect", cfg.ports.connect)
 
 
 def connect_worker(cfg: PlatformSettings, paths: StatePaths, name: str, port: int, metrics_port: int) -> Service:
     """A Kafka Connect worker in distributed mode; workers of one group share the config topics."""
     conf = _connect_conf_root(paths, name) / "connect" / "connect-distributed.properties"
-    command = [java17(cfg), "-Xms256m", f"-Xmx{cfg.connect_heap}", *log4j_flags(),
+    command = [java17(cfg), "-Xms256m", f"-Xmx{cfg.heaps.connect}", *log4j_flags(),
                metrics_agent(cfg, metrics_port, "connect"), "-cp", kafka_lib(cfg, paths),
                "org.apache.kafka.connect.cli.ConnectDistributed", str(conf)]
-    return Service(name, command, health.http(f"http://{cfg.bind_host}:{port}/connectors"), stage=1,
+    return Service(name, command, health.http(f"{cfg.endpoint(port).url}/connectors"), stage=1,
                    start_timeout_s=180)
 
 
 def connect_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    return connect_worker(cfg, paths, "connect", cfg.connect_port, cfg.connect_metrics_port)
+    return connect_worker(cfg, paths, "connect", cfg.ports.connect, cfg.ports.connect_metrics)
 
 
 # --- TOPOLOGY=scaled: the second worker -----------------------------------------------------------
 
 def prepare_scaled_connect(cfg: PlatformSettings, paths: StatePaths) -> None:
     prepare_connect(cfg, paths)
-    render_connect_worker(cfg, paths, CONNECT_WORKER_2, cfg.connect_worker_2_port)
+    render_connect_worker(cfg, paths, CONNECT_WORKER_2, cfg.ports.connect_worker_2)
 
 
 def connect_worker_2_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    return connect_worker(cfg, paths, CONNECT_WORKER_2, cfg.connect_worker_2_port,
-                          cfg.connect_worker_2_metrics_port)
+    return connect_worker(cfg, paths, CONNECT_WORKER_2, cfg.ports.connect_worker_2,
+                          cfg.ports.connect_worker_2_metrics)

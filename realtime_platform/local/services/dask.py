@@ -22,12 +22,12 @@ def _dask() -> str:
 
 
 def _scheduler_identity(cfg: PlatformSettings) -> str:
-    return f"http://{cfg.bind_host}:{cfg.dask_dashboard_port}/json/identity.json"
+    return f"{cfg.dask_dashboard.url}/json/identity.json"
 
 
 def dask_scheduler_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    command = [_dask(), "scheduler", "--host", cfg.bind_host, "--port", str(cfg.dask_scheduler_port),
-               "--dashboard-address", f"{cfg.bind_host}:{cfg.dask_dashboard_port}"]
+    command = [_dask(), "scheduler", "--host", cfg.bind_host, "--port", str(cfg.ports.dask_scheduler),
+               "--dashboard-address", cfg.dask_dashboard.host_port]
     return Service("dask-scheduler", command, health.http(_scheduler_identity(cfg)), stage=0,
                        start_timeout_s=60, directory=paths.data)
 
@@ -38,7 +38,7 @@ def dask_worker_service(cfg: PlatformSettings, paths: StatePaths, name: str) -> 
     from realtime_platform.local.services.airflow import airflow_environment
 
     command = [_dask(), "worker", cfg.dask_scheduler_address, "--name", name, "--host", cfg.bind_host,
-               "--nthreads", "2", "--memory-limit", cfg.dask_worker_memory, "--no-dashboard",
+               "--nthreads", "2", "--memory-limit", cfg.heaps.dask_worker, "--no-dashboard",
                # the worker's HTTP endpoints (health, metrics) run without the dashboard too, and
                # would listen on every address
                "--dashboard-address", f"{cfg.bind_host}:0",

@@ -16,7 +16,7 @@ from realtime_platform.local.services.base import Service, java17, log4j_flags, 
 
 
 def kafka_lib(cfg: PlatformSettings, paths: StatePaths) -> str:
-    return str(paths.dist / f"kafka-{cfg.kafka_version}" / "lib" / "*")
+    return str(paths.dist / f"kafka-{cfg.versions.kafka}" / "lib" / "*")
 
 
 def prepare_kafka(cfg: PlatformSettings, paths: StatePaths) -> None:
@@ -33,7 +33,7 @@ def prepare_kafka(cfg: PlatformSettings, paths: StatePaths) -> None:
 
 
 def kafka_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    command = [java17(cfg), f"-Xms{cfg.kafka_heap}", f"-Xmx{cfg.kafka_heap}", "-XX:+UseG1GC",
-               *log4j_flags(), metrics_agent(cfg, cfg.kafka_metrics_port, "kafka"), "-cp", kafka_lib(cfg, paths), "kafka.Kafka",
+    command = [java17(cfg), f"-Xms{cfg.heaps.kafka}", f"-Xmx{cfg.heaps.kafka}", "-XX:+UseG1GC",
+               *log4j_flags(), metrics_agent(cfg, cfg.ports.kafka_metrics, "kafka"), "-cp", kafka_lib(cfg, paths), "kafka.Kafka",
                str(paths.conf / "kafka" / "server.properties")]
-    return Service("kafka", command, health.tcp(cfg.bind_host, cfg.kafka_port), stage=0)
+    return Service("kafka", command, health.tcp(cfg.bind_host, cfg.ports.kafka), stage=0)

@@ -28,8 +28,8 @@ def prepare_object_store(cfg: PlatformSettings, paths: StatePaths) -> None:
     conf.touch(mode=0o600)
     render(TEMPLATES / "s3proxy" / "s3proxy.conf", conf,
            {**template_values(cfg, paths), "OBJECT_STORE_DIR": str(object_store_dir(paths)),
-            "AWS_ACCESS_KEY_ID": cfg.aws_access_key_id.get_secret_value(),
-            "AWS_SECRET_ACCESS_KEY": cfg.aws_secret_access_key.get_secret_value()})
+            "AWS_ACCESS_KEY_ID": cfg.secrets.aws_access_key_id.get_secret_value(),
+            "AWS_SECRET_ACCESS_KEY": cfg.secrets.aws_secret_access_key.get_secret_value()})
     conf.chmod(0o600)
 
 

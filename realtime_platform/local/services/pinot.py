@@ -24,12 +24,12 @@ PINOT_SERVERS = ("pinot-server-1", "pinot-server-2")
 
 def pinot_values(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
     return {**template_values(cfg, paths), "PINOT_DATA_DIR": str(paths.data / "pinot"),
-            "PINOT_SERVER_NETTY_PORT": str(cfg.pinot_server_port),
+            "PINOT_SERVER_NETTY_PORT": str(cfg.ports.pinot_server),
             "PINOT_SERVER_DIR": str(paths.data / "pinot" / "server")}
 
 
 def _pinot_java(cfg: PlatformSettings, paths: StatePaths) -> list[str]:
-    lib = paths.dist / f"pinot-{cfg.pinot_version}" / "lib" / "*"
+    lib = paths.dist / f"pinot-{cfg.versions.pinot}" / "lib" / "*"
     return [java17(cfg), f"-Dlog4j2.configurationFile={TEMPLATES / 'pinot' / 'log4j2.xml'}",
             f"-Djava.io.tmpdir={paths.data / 'pinot' / 'tmp'}", "-cp", str(lib)]
 
@@ -44,21 +44,21 @@ def zookeeper_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     command = [*_pinot_java(cfg, paths)[:1], "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
                *_pinot_java(cfg, paths)[1:], "org.apache.zookeeper.server.ZooKeeperServerMain",
                str(paths.conf / "pinot" / "zookeeper.cfg")]
-    return Service("pinot-zookeeper", command, health.zookeeper(cfg.bind_host, cfg.zookeeper_port),
+    return Service("pinot-zookeeper", command, health.zookeeper(cfg.bind_host, cfg.ports.zookeeper),
                    stage=0, start_timeout_s=60)
 
 
 def pinot_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     """Controller, broker and server in one JVM (StartServiceManager with one config per role)."""
     java, *flags = _pinot_java(cfg, paths)
-    agent = metrics_agent(cfg, cfg.pinot_metrics_port, "pinot")
-    command = [java, "-Xms512m", f"-Xmx{cfg.pinot_heap}", "-XX:MaxDirectMemorySize=512m", "-XX:+UseG1GC",
+    agent = metrics_agent(cfg, cfg.ports.pinot_metrics, "pinot")
+    command = [java, "-Xms512m", f"-Xmx{cfg.heaps.pinot}", "-XX:MaxDirectMemorySize=512m", "-XX:+UseG1GC",
                *PINOT_JVM_OPENS, agent, *flags, "org.apache.pinot.tools.admin.PinotAdministrator",
-               "StartServiceManager", "-zkAddress", f"{cfg.bind_host}:{cfg.zookeeper_port}",
+               "StartServiceManager", "-zkAddress", f"{cfg.bind_host}:{cfg.ports.zookeeper}",
                "-clusterName", PINOT_CLUSTER, "-port", "-1", "-bootstrapConfigPaths",
                *(str(paths.conf / "pinot" / f"{role}.conf") for role in ("controller", "broker", "server"))]
-    checks = [health.http(f"http://{cfg.bind_host}:{port}/health")
-              for port in (cfg.pinot_controller_port, cfg.pinot_broker_port, cfg.pinot_server_admin_port)]
+    checks = [health.http(f"{cfg.endpoint(port).url}/health")
+              for port in (cfg.ports.pinot_controller, cfg.ports.pinot_broker, cfg.ports.pinot_server_admin)]
     return Service("pinot", command, health.all_of(checks), stage=1, start_timeout_s=240)
 
 
@@ -77,10 +77,10 @@ class PinotServer:
 
 def pinot_servers(cfg: PlatformSettings) -> list[PinotServer]:
     first, second = PINOT_SERVERS
-    return [PinotServer(first, cfg.pinot_server_port, cfg.pinot_server_admin_port,
-                        cfg.pinot_server_grpc_port, cfg.pinot_metrics_port),
-            PinotServer(second, cfg.pinot_server_2_port, cfg.pinot_server_2_admin_port,
-                        cfg.pinot_server_2_grpc_port, cfg.pinot_server_2_metrics_port)]
+    return [PinotServer(first, cfg.ports.pinot_server, cfg.ports.pinot_server_admin,
+                        cfg.ports.pinot_server_grpc, cfg.ports.pinot_metrics),
+            PinotServer(second, cfg.ports.pinot_server_2, cfg.ports.pinot_server_2_admin,
+                        cfg.ports.pinot_server_2_grpc, cfg.ports.pinot_server_2_metrics)]
 
 
 def prepare_scaled_pinot(cfg: PlatformSettings, paths: StatePaths) -> None:
@@ -112,21 +112,21 @@ def _pinot_role(cfg: PlatformSettings, paths: StatePaths, name: str, heap: str, 
 
 
 def pinot_controller_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    return _pinot_role(cfg, paths, "pinot-controller", cfg.pinot_controller_heap,
+    return _pinot_role(cfg, paths, "pinot-controller", cfg.heaps.pinot_controller,
                        ["StartController", "-configFileName", str(paths.conf / "pinot" / "controller.conf")],
-                       health.http(f"{cfg.pinot_controller_url}/health"), stage=1)
+                       health.http(f"{cfg.pinot_controller.url}/health"), stage=1)
 
 
 def pinot_broker_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     # Stage 2: broker and servers join the cluster the controller has created.
-    return _pinot_role(cfg, paths, "pinot-broker", cfg.pinot_broker_heap,
+    return _pinot_role(cfg, paths, "pinot-broker", cfg.heaps.pinot_broker,
                        ["StartBroker", "-configFileName", str(paths.conf / "pinot" / "broker.conf")],
-                       health.http(f"{cfg.pinot_broker_url}/health"), stage=2)
+                       health.http(f"{cfg.pinot_broker.url}/health"), stage=2)
 
 
 def pinot_server_service(cfg: PlatformSettings, paths: StatePaths, name: str) -> Service:
     [server] = [s for s in pinot_servers(cfg) if s.name == name]
-    return _pinot_role(cfg, paths, server.name, cfg.pinot_server_heap,
+    return _pinot_role(cfg, paths, server.name, cfg.heaps.pinot_server,
                        ["StartServer", "-configFileName", str(_server_conf(paths, server))],
-                       health.http(f"http://{cfg.bind_host}:{server.admin_port}/health"), stage=2,
+                       health.http(f"{cfg.endpoint(server.admin_port).url}/health"), stage=2,
                        metrics_port=server.metrics_port, first_jvm_flags=("-XX:MaxDirectMemorySize=512m",))

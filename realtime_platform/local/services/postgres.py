@@ -43,7 +43,7 @@ def prepare_postgres(cfg: PlatformSettings, paths: StatePaths) -> None:
         return
     print("  initdb (first start)")
     pwfile = sockets / "initdb.pw"
-    pwfile.write_text(cfg.postgres_password.get_secret_value())
+    pwfile.write_text(cfg.secrets.postgres.get_secret_value())
     os.chown(pwfile, user.pw_uid, user.pw_gid)
     pwfile.chmod(0o600)
     try:
@@ -58,7 +58,7 @@ def prepare_postgres(cfg: PlatformSettings, paths: StatePaths) -> None:
 def postgres_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     settings = {
         "listen_addresses": cfg.bind_host,
-        "port": cfg.postgres_port,
+        "port": cfg.ports.postgres,
         "unix_socket_directories": paths.run / "postgres",
         "wal_level": "logical",  # Debezium reads the WAL through pgoutput
         "max_wal_senders": 10,
@@ -71,16 +71,16 @@ def postgres_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
         command += ["-c", f"{key}={value}"]
     # The port opens while the server still replays WAL ("the database system is starting up");
     # pg_isready only passes once it accepts connections.
-    ready = health.command(f"pg_isready -h {cfg.bind_host} -p {cfg.postgres_port}",
+    ready = health.command(f"pg_isready -h {cfg.bind_host} -p {cfg.ports.postgres}",
                            [str(pg_bin() / "pg_isready"), "-q", "-h", cfg.bind_host,
-                            "-p", str(cfg.postgres_port)])
+                            "-p", str(cfg.ports.postgres)])
     return Service("postgres", command, ready, stage=0,
                    user=POSTGRES_OS_USER, start_timeout_s=60, on_healthy=lambda: run_postgres_init(cfg))
 
 
 def run_postgres_init(cfg: PlatformSettings) -> None:
     """Applies postgres/init/*.sql (idempotent) with psql, as compose's image does at first start."""
-    env = {**os.environ, "PGPASSWORD": cfg.postgres_password.get_secret_value(),
+    env = {**os.environ, "PGPASSWORD": cfg.secrets.postgres.get_secret_value(),
            "PGOPTIONS": "-c client_min_messages=warning",
            **cfg.service_environment()}
     scripts = sorted((REPO_ROOT / "postgres" / "init").glob("*.sql"))
@@ -88,5 +88,5 @@ def run_postgres_init(cfg: PlatformSettings) -> None:
         database = "postgres" if script.name.startswith("001-") else cfg.postgres_db
         subprocess.run([str(pg_bin() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
                         "-v", f"dbname={cfg.postgres_db}", "-h", cfg.bind_host,
-                        "-p", str(cfg.postgres_port), "-U", cfg.postgres_user, "-d", database,
+                        "-p", str(cfg.ports.postgres), "-U", cfg.postgres_user, "-d", database,
                         "-f", str(script)], check=True, env=env)

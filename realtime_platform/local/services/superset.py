@@ -43,7 +43,6 @@ from realtime_platform.local.python_app import (
 from realtime_platform.local.services.base import Service
 from realtime_platform.local.state_files import secret, write_once, write_private
 
-SUPERSET_PORT = 8088
 SUPERSET_STAGE = 3  # after Trino (stage 2): the import lists Trino's catalogs; before Airflow (10)
 START_TIMEOUT_S = 600  # the first start migrates the metadata database (~1-3 min on 2 cores)
 PYTHON_VERSION = "3.11"
@@ -97,12 +96,8 @@ def superset_version() -> str:
     return match.group(1) if match else "unknown"
 
 
-def superset_port(cfg: PlatformSettings) -> int:
-    return int(getattr(cfg, "superset_port", None) or os.environ.get("SUPERSET_PORT") or SUPERSET_PORT)
-
-
 def superset_url(cfg: PlatformSettings) -> str:
-    return os.environ.get("SUPERSET_URL") or f"http://{cfg.bind_host}:{superset_port(cfg)}"
+    return os.environ.get("SUPERSET_URL") or cfg.superset.url
 
 
 def venv_bin(name: str) -> Path:
@@ -115,7 +110,7 @@ def trino_sqlalchemy_uri(cfg: PlatformSettings) -> str:
 
 def metadata_uri(cfg: PlatformSettings) -> str:
     # No password: libpq (psycopg2) reads it from PGPASSFILE.
-    return f"postgresql+psycopg2://{DB_USER}@{cfg.bind_host}:{cfg.postgres_port}/{DB_NAME}"
+    return f"postgresql+psycopg2://{DB_USER}@{cfg.bind_host}:{cfg.ports.postgres}/{DB_NAME}"
 
 
 def superset_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, str]:
@@ -172,7 +167,7 @@ def write_state_files(cfg: PlatformSettings, paths: StatePaths) -> SupersetPaths
     sp = superset_paths(paths)
     write_home(superset_app(paths), cfg)
     write_once(sp.secret_key, lambda: random.token_urlsafe(48))
-    write_private(sp.admin_password, secret(cfg, "superset_admin_password"))
+    write_private(sp.admin_password, secret(cfg, "SUPERSET_ADMIN_PASSWORD"))
     return sp
 
 
@@ -196,13 +191,13 @@ def build_bundle(cfg: PlatformSettings, target: Path, source: Path = BUNDLE) -> 
 def superset_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
     sp = superset_paths(paths)
     gunicorn = " ".join(shlex.quote(a) for a in [
-        str(venv_bin("gunicorn")), "--bind", f"{cfg.bind_host}:{superset_port(cfg)}",
+        str(venv_bin("gunicorn")), "--bind", cfg.superset.host_port,
         "--workers", "1", "--threads", "8", "--timeout", "120",
         "--limit-request-line", "0", "--limit-request-field_size", "0",
         "superset.app:create_app()"])
     script = migrate_then(superset_app(paths), f"exec {gunicorn}")
     return Service("superset", ["/bin/sh", "-c", script],
-                   health.http(f"http://{cfg.bind_host}:{superset_port(cfg)}/health"),
+                   health.http(f"{cfg.superset.url}/health"),
                    stage=SUPERSET_STAGE, start_timeout_s=START_TIMEOUT_S, directory=sp.home,
                    environment=superset_environment(cfg, paths),
                    on_healthy=lambda: sync_superset(cfg, paths))
@@ -210,7 +205,7 @@ def superset_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
 
 def sync_superset(cfg: PlatformSettings, paths: StatePaths) -> None:
     """Admin user and the dashboards bundle (idempotent; runs at every `up`, after Trino answers)."""
-    health.wait_until_healthy("trino (for the Superset import)", health.trino_ready(cfg.trino_url), 240)
+    health.wait_until_healthy("trino (for the Superset import)", health.trino_ready(cfg.trino.url), 240)
     sp = superset_paths(paths)
     write_state_files(cfg, paths)
     bundle = build_bundle(cfg, sp.bundle_zip)

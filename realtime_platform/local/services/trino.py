@@ -29,36 +29,36 @@ def render_trino_node(cfg: PlatformSettings, paths: StatePaths, name: str, port:
     etc, data = _trino_dirs(paths, name)
     coordinator = name == "trino"
     values = {**template_values(cfg, paths), "TRINO_DATA_DIR": str(data),
-              "TRINO_CATALOG_DIR": str(warehouse.trino_catalog_dir(cfg, paths)), "TRINO_HEAP": cfg.trino_heap,
+              "TRINO_CATALOG_DIR": str(warehouse.trino_catalog_dir(cfg, paths)), "TRINO_HEAP": cfg.heaps.trino,
               "TRINO_COORDINATOR": str(coordinator).lower(), "TRINO_HTTP_PORT": str(port),
               "TRINO_NODE_ID": "trino-local-1" if coordinator else name, "TRINO_NODE_HOST": cfg.bind_host}
     render_service("trino", etc.parent, values)
 
 
 def prepare_trino(cfg: PlatformSettings, paths: StatePaths) -> None:
-    render_trino_node(cfg, paths, "trino", cfg.trino_port)
+    render_trino_node(cfg, paths, "trino", cfg.ports.trino)
 
 
 def trino_node(cfg: PlatformSettings, paths: StatePaths, name: str, port: int) -> Service:
     java_home = find_java_home(minimum=24)  # Trino 476 requires Java 24+
-    server = paths.dist / f"trino-server-{cfg.trino_version}"
+    server = paths.dist / f"trino-server-{cfg.versions.trino}"
     etc, data = _trino_dirs(paths, name)
     command = [str(server / "bin" / "launcher"), "run", f"--etc-dir={etc}", f"--data-dir={data}"]
     environment = {"JAVA_HOME": str(java_home), "PATH": f"{java_home / 'bin'}:{os.environ.get('PATH', '')}"}
-    return Service(name, command, health.trino_ready(f"http://{cfg.bind_host}:{port}"), stage=2,
+    return Service(name, command, health.trino_ready(cfg.endpoint(port).url), stage=2,
                    start_timeout_s=240, environment=environment)
 
 
 def trino_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    return trino_node(cfg, paths, "trino", cfg.trino_port)
+    return trino_node(cfg, paths, "trino", cfg.ports.trino)
 
 
 # --- TOPOLOGY=scaled: the worker ------------------------------------------------------------------
 
 def prepare_scaled_trino(cfg: PlatformSettings, paths: StatePaths) -> None:
     prepare_trino(cfg, paths)
-    render_trino_node(cfg, paths, TRINO_WORKER, cfg.trino_worker_port)
+    render_trino_node(cfg, paths, TRINO_WORKER, cfg.ports.trino_worker)
 
 
 def trino_worker_service(cfg: PlatformSettings, paths: StatePaths) -> Service:
-    return trino_node(cfg, paths, TRINO_WORKER, cfg.trino_worker_port)
+    return trino_node(cfg, paths, TRINO_WORKER, cfg.ports.trino_worker)
