@@ -4,6 +4,12 @@ instance), p50, p95 and max, and how many runs logged DataHub's "Thread for on_t
 is still running after 10.0 seconds" (the lineage listener blocking the task).
 
     .venv/bin/python benchmarks/task_overhead.py --runs 20
+    .venv/bin/python benchmarks/task_overhead.py --summarize orders --runs 3
+
+`--summarize <stream>` runs the `tsum_summaries` DAG instead and prints its `summarize_<stream>`
+task's duration against the summary's own work (type check to the INSERT, the `seconds` the task
+returns): what the task pays around that work, at the size the view has (load it first, e.g.
+`benchmarks/throughput.py --rows 1000000`).
 
 Needs the running local stack (`make up`). The lineage files waiting for the catalog are counted
 too: the old shared-file emitter's cost grew with them (realtime_platform/catalog/lineage_shards.py).
@@ -12,6 +18,7 @@ too: the old shared-file emitter's cost grew with them (realtime_platform/catalo
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 from datetime import datetime
 from pathlib import Path
@@ -34,11 +41,33 @@ def _waiting_records(lineage_file: Path) -> str:
     return f"{len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB"
 
 
+def summarize(cfg, stream: str, runs: int) -> None:
+    client, task = AirflowClient(cfg, "tsum_summaries"), f"summarize_{stream}"
+    client.wait_until_known()
+    client.set_paused(False)
+    client.wait_idle()
+    for number in range(1, runs + 1):
+        run_id = client.trigger()
+        state, _ = client.wait_for_run(run_id, timeout_s=1800)
+        base = f"/dags/tsum_summaries/dagRuns/{run_id}/taskInstances/{task}"
+        took = _seconds(client.call("GET", base).json())
+        report = client.call("GET", f"{base}/xcomEntries/return_value",
+                             params={"deserialize": "true", "stringify": "false"}).json()["value"]
+        report = report if isinstance(report, dict) else json.loads(report)
+        print(f"run {number}: {state}, {task} {took:.1f}s, its own work {report['seconds']:.1f}s "
+              f"({report['rows']:,} rows, {report['distinct_rows']:,} distinct): {took - report['seconds']:.1f}s "
+              f"around it", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--summarize", metavar="STREAM", help="time summarize_<STREAM> of tsum_summaries instead")
     args = parser.parse_args()
     cfg = settings()
+    if args.summarize:
+        summarize(cfg, args.summarize, args.runs)
+        return
     client = AirflowClient(cfg, "task_overhead")
     client.wait_until_known()
     lineage = airflow_lineage_file(state_paths(cfg).root / "datahub")

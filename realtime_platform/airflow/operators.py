@@ -53,10 +53,10 @@ class TSumSummaryOperator(BaseOperator):
         day = self.run_date or run_date_of(context["dag_run"])
         scheduler = self.dask_scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
         report = summarize_view(self.spec, day, self.bucket, run_sql, scheduler)
-        self.log.info("%s: %d rows (%d distinct, %d grouped queries on %s), %d patterns, %.1f%% uncovered -> %s",
-                      report["view"], report["rows"], report["distinct_rows"], report["grouped_queries"],
+        self.log.info("%s: %d rows (%d distinct, %d grouped queries on %s), %d patterns, %.1f%% uncovered -> %s "
+                      "in %.1fs", report["view"], report["rows"], report["distinct_rows"], report["grouped_queries"],
                       f"the Dask cluster at {scheduler}" if scheduler else "threads",
-                      len(report["patterns"]), report["uncovered_share"], report["table"])
+                      len(report["patterns"]), report["uncovered_share"], report["table"], report["seconds"])
         for pattern in report["patterns"]:
             self.log.info("  %s", pattern)
         return report

@@ -231,8 +231,11 @@ def summarize_view(spec: SummarySpec, run_date: str, bucket: str, run_sql: RunSq
     run_sql(statements) runs the statements in order on one connection and returns the rows of
     each. Returns a small report for the task log / XCom.
     """
+    import time
+
     from realtime_platform.tsum import summarize_weighted
 
+    started = time.monotonic()  # the task's own work, against what Airflow measures around it
     [described] = run_sql([spec.columns_query()])
     check_columns(spec, described)
     grouped, queries, ran_on = read_grouped(spec, run_sql, dask_scheduler)
@@ -249,4 +252,5 @@ def summarize_view(spec: SummarySpec, run_date: str, bucket: str, run_sql: RunSq
         "patterns": [p.to_dict() for p in summary],
         "uncovered_share": summary.uncovered_share,
         "table": spec.target_table,
+        "seconds": round(time.monotonic() - started, 2),
     }

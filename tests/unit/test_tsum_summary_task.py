@@ -59,6 +59,7 @@ def test_summary_is_computed_from_the_grouped_rows_and_written_in_one_statement(
     trino = ScriptedTrino()
     report = summarize_view(SPEC, "2026-11-29", "bucket", trino)
     assert report["rows"] == 100 and report["distinct_rows"] == 3 and report["grouped_queries"] == 2
+    assert 0 <= report["seconds"] < 60  # its own work, which the task logs and the overhead benchmark reads
     assert report["patterns"][0]["pattern"] == {"status": "paid", "channel": "web"}
     assert report["patterns"][0]["coverage"] == 85.0
     delete, insert = [s for s in trino.writes if not s.startswith("CREATE")]
