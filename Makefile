@@ -23,8 +23,8 @@ help:
 	@echo "make up | down | status | logs [SERVICE=name] | bootstrap | install | reset | clean"
 	@echo "             reset: fresh data, downloads kept; backup/restore: docs/operations.md"
 
-# The Python environment, rebuilt when pyproject.toml changes.
-$(STAMP): pyproject.toml
+# The Python environments, rebuilt when pyproject.toml or the catalog's requirements change.
+$(STAMP): pyproject.toml datahub/requirements.txt
 	@echo "== Python environment ($(VENV))"
 	@# The standard library's venv, then uv inside it: nothing is installed into the system Python,
 	@# which Debian's marks externally managed (PEP 668).
@@ -34,6 +34,8 @@ $(STAMP): pyproject.toml
 	@# The reference TSum (tests compare against it) pins attrs<24, which Airflow 3 cannot take;
 	@# it runs fine on the newer versions installed above.
 	$(VENV)/bin/python -m uv pip install --quiet --python $(VENV)/bin/python --no-deps 'tsum==0.1.0'
+	@# The catalog's own environment (.venv-datahub): DataHub's ingestion sources, apart from Airflow.
+	$(VENV)/bin/python -m realtime_platform.catalog.environment
 	@touch $@
 
 install: $(STAMP)

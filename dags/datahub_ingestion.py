@@ -2,8 +2,9 @@
 
 One task per DataHub recipe of datahub/recipes/ (glossary, data products, Trino catalogs hive and
 pinot, the Pinot tables with their Kafka topics and Postgres tables, Glue, Superset's dashboards, the lineage DataHub's Airflow plugin recorded). The superset
-task is skipped while Superset does not answer. The logic lives in realtime_platform.catalog (DataHub's Pipeline API; DataHub is
-imported inside the tasks only): the sink is the embedded DataHub Lite file
+task is skipped while Superset does not answer. The logic lives in realtime_platform.catalog (DataHub's
+Pipeline API), and each task runs its recipe in the catalog's own Python environment (.venv-datahub:
+DataHub's trino and glue sources cannot share Airflow's). The sink is the embedded DataHub Lite file
 `.state/datahub/lite.db`, or a DataHub server when DATAHUB_GMS_URL is set. A recipe for which
 DataHub reports a failure fails its task, with DataHub's source and sink reports in the log.
 """
@@ -44,7 +45,7 @@ with DAG(
             """Runs one DataHub recipe into the catalog; its report goes to the task log."""
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from realtime_platform.catalog.runner import RecipeNotApplicable, run_recipe
+            from realtime_platform.catalog.environment import RecipeNotApplicable, run_recipe
 
             try:
                 return run_recipe(recipe)

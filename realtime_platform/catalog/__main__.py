@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from realtime_platform.catalog import recipes, runner
+from realtime_platform.catalog import environment, recipes, runner
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,9 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    if args.command == "run":
-        for summary in runner.run_all(args.recipes or None):
-            print(json.dumps(summary))
+    if args.command == "run" and not environment.in_catalog_environment():
+        # e.g. `.venv/bin/python -m realtime_platform.catalog run`: the recipes run in .venv-datahub
+        for summary in environment.run_all(args.recipes or recipes.recipe_names()):
+            print(json.dumps(summary), flush=True)
+    elif args.command == "run":
+        try:
+            for summary in runner.run_all(args.recipes or None):
+                print(json.dumps(summary), flush=True)
+        except runner.RecipeFailed as failed:  # DataHub's reports, for the task that started this
+            print(json.dumps({"recipe": failed.recipe, "failed": str(failed)}), flush=True)
+            return 1
     elif args.command == "urns":
         print("\n".join(runner.list_urns()))
     elif args.command == "search":

@@ -1,6 +1,7 @@
 """Run the recipes of datahub/recipes/ with DataHub's Pipeline API, and read the embedded catalog.
 
-`run_recipe(name)` is what each task of the `datahub_ingestion` DAG calls: it resolves the recipe
+`run_recipe(name)` is what `python -m realtime_platform.catalog run <name>` does in the catalog's
+environment (`catalog.environment.run_recipe` starts it for the `datahub_ingestion` tasks): it resolves the recipe
 with `catalog_environment()`, adds the sink (DataHub Lite file, or datahub-rest when
 DATAHUB_GMS_URL is set), runs it, logs DataHub's source and sink reports, and raises when DataHub
 reports a failure (so the task fails with the report in its log).
@@ -17,16 +18,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from realtime_platform.catalog import recipes
+from realtime_platform.catalog.environment import RecipeFailed, RecipeNotApplicable
+
+__all__ = ["RecipeFailed", "RecipeNotApplicable", "run_all", "run_recipe"]
 
 log = logging.getLogger(__name__)
-
-
-class RecipeFailed(RuntimeError):
-    """DataHub reported failures; the message holds its source and sink reports."""
-
-
-class RecipeNotApplicable(RuntimeError):
-    """The recipe's source is not part of this deployment right now (e.g. Superset is down)."""
 
 
 def take_airflow_lineage(env: Mapping[str, str]) -> list[Path]:
@@ -120,11 +116,11 @@ def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
         except Exception as exc:
             report = _reports(pipeline)
             log.error("recipe %s failed:\n%s", name, report)
-            raise RecipeFailed(f"recipe {name} failed: {exc}\n{report}") from exc
+            raise RecipeFailed(name, f"recipe {name} failed: {exc}\n{report}") from exc
     report = _reports(pipeline)
     if pipeline.has_failures():
         log.error("recipe %s reported failures:\n%s", name, report)
-        raise RecipeFailed(f"recipe {name}: DataHub reported failures\n{report}")
+        raise RecipeFailed(name, f"recipe {name}: DataHub reported failures\n{report}")
     log.info("recipe %s done:\n%s", name, report)
     for path in ingested:  # in the catalog now; a failed run keeps them for the next one
         path.unlink()

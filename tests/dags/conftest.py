@@ -67,7 +67,7 @@ from airflow.dag_processing.dagbag import DagBag
 airflow_s = time.perf_counter() - started
 before = set(sys.modules)
 
-bag = DagBag(sys.argv[1], include_examples=False, safe_mode=False)
+bag = DagBag(sys.argv[1], safe_mode=False)
 after = set(sys.modules)
 
 def task_info(task):

@@ -19,7 +19,7 @@ DS = "2026-11-27"
 def dag(airflow_home):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(str(DAGS), include_examples=False, safe_mode=False)
+    bag = DagBag(str(DAGS), safe_mode=False)
     assert bag.import_errors == {}
     return bag.dags["create_views"]
 

@@ -15,7 +15,7 @@ from tests.dags.conftest import DAGS
 def dag(airflow_home):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(str(DAGS), include_examples=False, safe_mode=False)
+    bag = DagBag(str(DAGS), safe_mode=False)
     assert bag.import_errors == {}
     return bag.dags["tsum_summaries"]
 

@@ -171,7 +171,7 @@ def test_bad_statement_fails_the_task_on_real_trino(airflow):
     script = (
         "from airflow.dag_processing.dagbag import DagBag\n"
         "import sys\n"
-        "task = DagBag(sys.argv[1], include_examples=False).dags['create_views'].get_task('orders')\n"
+        "task = DagBag(sys.argv[1]).dags['create_views'].get_task('orders')\n"
         "task.sql = 'CREATE OR REPLACE VIEW hive.views.live_test_bad AS "
         "SELECT no_such_column FROM pinot.default.orders'\n"
         "try:\n"

@@ -8,7 +8,7 @@ import pytest
 
 import datahub  # noqa: E402,F401 - a required dependency: missing fails, never skips
 from realtime_platform.airflow.reports import current_version  # noqa: E402
-from realtime_platform.catalog import recipes, runner  # noqa: E402
+from realtime_platform.catalog import environment, recipes, runner  # noqa: E402
 from realtime_platform.trino_client import query  # noqa: E402
 from tests.live.airflow_runs import run_dag  # noqa: E402
 
@@ -41,7 +41,7 @@ def catalog(bootstrapped, tmp_path_factory):
     run_dag(bootstrapped, "tsum_summaries")
     env = {**os.environ, "DATAHUB_STATE_DIR": str(tmp_path_factory.mktemp("datahub"))}
     env.pop("DATAHUB_GMS_URL", None)
-    summaries = runner.run_all(environ=env)
+    summaries = environment.run_all(recipes.recipe_names(), env)  # as the DAG runs them
     assert [s["recipe"] for s in summaries] == recipes.recipe_names()
     # airflow_lineage reads the plugin's file of this fresh state folder: none (see the DAG test);
     # glue has no Glue to read with the local warehouse (WAREHOUSE=local).

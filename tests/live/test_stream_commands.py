@@ -127,9 +127,9 @@ def test_refusals_name_the_column_and_its_type_and_write_nothing(bootstrapped):
 
 def _catalogued(environ: dict) -> set[str]:
     """The stream's datasets the catalog search lists after the recipes that describe streams ran."""
-    from realtime_platform.catalog import runner
+    from realtime_platform.catalog import environment, runner
 
-    runner.run_all(["trino_pinot", "pinot", "trino_hive"], environ)
+    environment.run_all(["trino_pinot", "pinot", "trino_hive"], environ)  # as the DAG runs them
     return {urn for urn, _ in runner.search(NAME, environ) if urn.startswith("urn:li:dataset:")}
 
 

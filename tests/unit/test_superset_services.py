@@ -62,7 +62,7 @@ def test_environment_points_at_files_not_secrets(cfg, paths, service):
     assert env["SUPERSET_CONFIG_PATH"] == str(REPO_ROOT / "superset" / "superset_config.py")
     assert env["SUPERSET_METADATA_URI"] == "postgresql+psycopg2://superset@127.0.0.1:5432/superset"
     assert env["SUPERSET_SECRET_KEY_FILE"].startswith(str(cfg.state_dir))
-    assert env["PATH"].startswith(str(ss.VENV / "bin"))
+    assert env["PATH"].startswith(str(ss.VENV.path / "bin"))
     for value in env.values():
         for secret in (DB_PASSWORD, ADMIN_PASSWORD, PG_PASSWORD):
             assert secret not in value

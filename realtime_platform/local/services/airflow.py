@@ -248,7 +248,11 @@ def prepare_airflow(cfg: PlatformSettings, paths: StatePaths) -> None:
     """Before the Airflow programs start: the state files, then `airflow db migrate` when the
     database is not at this Airflow version's migration head (`airflow db check-migrations`).
     On the very first `up` PostgreSQL, and so the `airflow` database, is not there yet: then the
-    API server migrates when it starts and the other programs wait for it (see `_component`)."""
+    API server migrates when it starts and the other programs wait for it (see `_component`).
+    The catalog's Python environment, which the datahub_ingestion tasks run, is built here too."""
+    from realtime_platform.catalog.environment import CATALOG_VENV
+
+    CATALOG_VENV.ensure()
     write_state_files(cfg, paths)
     migrate_if_reachable(airflow_app(paths), cfg, subprocess_environment(cfg, paths),
                          at_start="the API server migrates it at start")

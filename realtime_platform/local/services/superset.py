@@ -17,12 +17,9 @@ admin user, idempotent import of the dashboards bundle (superset/bundle, matched
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shlex
-import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +39,7 @@ from realtime_platform.local.python_app import (
 )
 from realtime_platform.local.services.base import Service
 from realtime_platform.local.state_files import secret, write_once, write_private
+from realtime_platform.side_venv import SideVenv
 
 SUPERSET_STAGE = 3  # after Trino (stage 2): the import lists Trino's catalogs; before Airflow (10)
 START_TIMEOUT_S = 600  # the first start migrates the metadata database (~1-3 min on 2 cores)
@@ -57,7 +55,7 @@ REQUIREMENTS = SOURCE / "requirements.txt"
 CONFIG = SOURCE / "superset_config.py"
 BUNDLE = SOURCE / "bundle"
 SYNC_SCRIPT = SOURCE / "sync.py"
-VENV = REPO_ROOT / ".venv-superset"
+VENV = SideVenv(REPO_ROOT / ".venv-superset", REQUIREMENTS, entry_point="superset")
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ def superset_url(cfg: PlatformSettings) -> str:
 
 
 def venv_bin(name: str) -> Path:
-    return VENV / "bin" / name
+    return VENV.bin(name)
 
 
 def trino_sqlalchemy_uri(cfg: PlatformSettings) -> str:
@@ -124,7 +122,7 @@ def superset_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str, 
         "SUPERSET_METADATA_URI": metadata_uri(cfg),
         "PGPASSFILE": str(sp.pgpass),
         "FLASK_APP": "superset",
-        "PATH": f"{VENV / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "PATH": f"{VENV.path / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
     }
 
 
@@ -137,26 +135,9 @@ def subprocess_environment(cfg: PlatformSettings, paths: StatePaths) -> dict[str
 
 # --- the venv -------------------------------------------------------------------------------------
 
-UV = (sys.executable, "-m", "uv")  # the platform's own uv (a dependency), not one that PATH may lack
-
-
-def _requirements_hash() -> str:
-    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-
-
 def ensure_venv() -> Path:
     """`.venv-superset` from superset/requirements.txt (uv, ~15 s with a warm cache, ~660 MB)."""
-    stamp = VENV / ".requirements-sha256"
-    if stamp.exists() and stamp.read_text() == _requirements_hash() and venv_bin("superset").exists():
-        return VENV
-    print(f"  building {VENV.name} from {REQUIREMENTS.relative_to(REPO_ROOT)}")
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    if not (VENV / "bin" / "python").exists():
-        subprocess.run([*UV, "venv", "--quiet", "--python", PYTHON_VERSION, str(VENV)], check=True, env=env)
-    subprocess.run([*UV, "pip", "install", "--quiet", "--python", str(venv_bin("python")),
-                    "-r", str(REQUIREMENTS)], check=True, env=env)
-    stamp.write_text(_requirements_hash())
-    return VENV
+    return VENV.ensure()
 
 
 # --- state files and the bundle -------------------------------------------------------------------
