@@ -127,6 +127,13 @@ def filter_function(key: Sequence[str]) -> str:
     return f"{_key_transform(PostgresColumn(key[0], 'bigint', False))} = -1"
 
 
+def upsert_key_hash(key: Sequence[str]) -> str:
+    """How Pinot keeps each primary key in its upsert map, on the heap for every key ever seen
+    (benchmarks/upsert_key_size.py, bytes per key object): a two-number key is ~82-88 bytes as it is
+    (NONE) and 56 as its MD5; one number is 64 against 56, which is not worth hashing every change."""
+    return "MD5" if len(key) > 1 else "NONE"
+
+
 def table_config(name: str, key: Sequence[str], columns: Sequence[PostgresColumn]) -> dict:
     """A realtime upsert table on topic `name`: partitioned like its topic when the key is one column
     (the connector then keys the topic's records by it), in one replica group per copy."""
@@ -164,7 +171,7 @@ def table_config(name: str, key: Sequence[str], columns: Sequence[PostgresColumn
             "tagPoolConfig": {"tag": "DefaultTenant_REALTIME"},
             "replicaGroupPartitionConfig": {"replicaGroupBased": True, "numReplicaGroups": 1,
                                             "numInstancesPerReplicaGroup": 1}}},
-        "upsertConfig": {"mode": "FULL", "comparisonColumn": "lsn", "hashFunction": "NONE"},
+        "upsertConfig": {"mode": "FULL", "comparisonColumn": "lsn", "hashFunction": upsert_key_hash(key)},
         "metadata": {},
     }
 
