@@ -133,11 +133,10 @@ def up(cfg: PlatformSettings, only: list[str] | None = None) -> None:
 
 
 def print_endpoints(cfg: PlatformSettings) -> None:
-    """Where a person goes next; local passwords come from .env (generated, git-ignored)."""
-    print(f"   Airflow UI    {cfg.airflow.url}  (user {airflow.ADMIN_USER}, "
-          f"password {cfg.secrets.airflow_admin.get_secret_value()} from .env AIRFLOW_ADMIN_PASSWORD)")
-    print(f"   Superset      {superset.superset_url(cfg)}  (user admin, password "
-          f"{cfg.secrets.superset_admin.get_secret_value()} from .env SUPERSET_ADMIN_PASSWORD)")
+    """Where a person goes next. Passwords are named, not printed (this output lands in CI logs):
+    they are in .env (generated, git-ignored)."""
+    print(f"   Airflow UI    {cfg.airflow.url}  (user {airflow.ADMIN_USER}, password in .env AIRFLOW_ADMIN_PASSWORD)")
+    print(f"   Superset      {superset.superset_url(cfg)}  (user admin, password in .env SUPERSET_ADMIN_PASSWORD)")
     print(f"   Trino         {cfg.trino.url}  (CLI: .state/bin/trino)")
     print(f"   Pinot         {cfg.pinot_controller.url}  (query console)")
     print(f"   Kafka Connect {cfg.connect.url}/connectors")

@@ -42,3 +42,15 @@ def test_no_literal_secrets_in_tracked_files():
 def test_env_file_is_ignored():
     ignored = subprocess.run(["git", "check-ignore", ".env"], cwd=REPO, capture_output=True, text=True)
     assert ignored.returncode == 0, ".env must be git-ignored"
+
+
+def test_the_addresses_make_up_prints_name_the_passwords_without_their_values(tmp_path, capsys):
+    """`make up` output lands in CI logs: it says where each password is, not what it is."""
+    from realtime_platform.local.stack import print_endpoints
+    from tests.conftest import TEST_SECRETS, make_settings
+
+    print_endpoints(make_settings(tmp_path))
+    printed = capsys.readouterr().out
+    assert "AIRFLOW_ADMIN_PASSWORD" in printed and "SUPERSET_ADMIN_PASSWORD" in printed
+    leaked = [name for name, value in TEST_SECRETS.items() if str(value) in printed]
+    assert not leaked, f"printed the values of {leaked}"
