@@ -6,9 +6,12 @@ realtime_platform.stream_config, and every DAG parse imports the views' discover
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# This checkout; where an image installs the package apart from the repository's files (the compose
+# Airflow image: site-packages), PLATFORM_ROOT names the folder they are mounted in.
+REPO_ROOT = Path(os.environ.get("PLATFORM_ROOT") or Path(__file__).resolve().parent.parent)
 
 # The views' SQL files and stream manifests (`<name>.sql`, `<name>.yml`), inside a DAG folder.
 VIEWS_IN_DAG_FOLDER = Path("sql", "views")

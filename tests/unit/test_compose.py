@@ -15,7 +15,10 @@ import importlib
 import importlib.resources
 import inspect
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -1036,3 +1039,29 @@ def test_datahubs_airflow_plugin_is_configured_as_in_the_local_mode(services, tm
     for name in ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
         env = environment(services[name])
         assert {key: env.get(key) for key in local} == local, name
+
+
+def test_airflows_containers_find_the_repository_files_the_platform_reads(services):
+    """The image installs realtime_platform into site-packages, so its REPO_ROOT is PLATFORM_ROOT:
+    the recipes, Pinot tables, Debezium configs and views must be mounted there, from this checkout."""
+    import realtime_platform.catalog.recipes as recipes
+    import realtime_platform.catalog.stream_lineage as stream_lineage
+    from realtime_platform.layout import REPO_ROOT, views_folder
+
+    read = {recipes.CATALOG_DIR, stream_lineage.PINOT_TABLES_DIR.parent, stream_lineage.DEBEZIUM_DIR,
+            views_folder().parent.parent}
+    folders = {path.relative_to(REPO_ROOT).parts[0] for path in read}
+    assert folders == {"datahub", "pinot", "debezium", "dags"}
+    for name in ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+                 "airflow-init"):
+        root = environment(services[name])["PLATFORM_ROOT"]
+        mounts = {target: source for source, target in bind_mounts(services[name])}
+        for folder in folders:
+            assert Path(mounts.get(f"{root}/{folder}", "missing")).resolve() == (REPO / folder).resolve(), (name, folder)
+
+
+def test_platform_root_moves_the_repository_files(tmp_path):
+    code = "from realtime_platform.catalog import recipes; print(recipes.RECIPES_DIR)"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PLATFORM_ROOT": str(tmp_path)},
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == str(tmp_path / "datahub" / "recipes")
