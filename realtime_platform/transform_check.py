@@ -96,15 +96,24 @@ def compiled_checker(java: Path, pinot_lib: Path) -> Path:
     digest = hashlib.sha256(CHECKER.read_bytes() + str(pinot_lib).encode()).hexdigest()[:16]
     classes = pinot_lib.parent / "transform-check" / digest
     if not (classes / "TransformCheck.class").exists():
-        scratch = classes.with_name(f"{digest}.partial")
-        shutil.rmtree(scratch, ignore_errors=True)
-        jars = ":".join(str(jar) for jar in sorted(pinot_lib.glob("*.jar")))
-        result = subprocess.run([str(java), "-jar", str(pinot_lib.parent / "tools" / "ecj.jar"), "-17", "-nowarn",
-                                 "-cp", jars, "-d", str(scratch), str(CHECKER)],
-                                capture_output=True, text=True, timeout=300, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(f"Pinot's transform check does not compile: {(result.stdout + result.stderr)[-800:]}")
-        scratch.rename(classes)
+        # A scratch folder of this process's own, renamed into place: two processes compiling at once
+        # each rename a complete folder, and the one that comes second keeps the first one's.
+        classes.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{digest}.", suffix=".partial", dir=classes.parent))
+        try:
+            jars = ":".join(str(jar) for jar in sorted(pinot_lib.glob("*.jar")))
+            result = subprocess.run([str(java), "-jar", str(pinot_lib.parent / "tools" / "ecj.jar"), "-17",
+                                     "-nowarn", "-cp", jars, "-d", str(scratch), str(CHECKER)],
+                                    capture_output=True, text=True, timeout=300, check=False)
+            if result.returncode != 0:
+                raise RuntimeError(f"Pinot's transform check does not compile: {(result.stdout + result.stderr)[-800:]}")
+            try:
+                scratch.rename(classes)
+            except OSError:  # another process put its complete folder there first: keep that one
+                if not (classes / "TransformCheck.class").exists():
+                    raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return classes
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from realtime_platform.column_types import PostgresColumn
 from realtime_platform.config import REPO_ROOT, settings
 from realtime_platform.local.jvm import find_java_home
 from realtime_platform.local.paths import state_paths
+from realtime_platform import transform_check
 from realtime_platform.transform_check import Finding, first_per_column, parse, run_checker, sample_events
 
 ORDERS = [PostgresColumn("order_id", "bigint", False), PostgresColumn("customer_id", "bigint", False),
@@ -81,3 +83,29 @@ def test_pinot_ingests_the_orders_samples_and_names_a_throwing_transform(tmp_pat
     assert message.startswith("pinot/tables/002-orders/orders_table.json: column paid: "
                               "jsonPathString(payload, '$.after.status', '') = 'true' fails on a sample insert event: "
                               "NumberFormatException"), message
+
+
+def test_two_compiles_at_once_leave_one_complete_folder(tmp_path, monkeypatch):
+    """The second process to finish finds the first one's folder in place: it keeps that one and
+    leaves no scratch folder behind (the old fixed `.partial` name had them rename each other's)."""
+    import subprocess as sp
+
+    pinot_lib = tmp_path / "pinot" / "lib"
+    pinot_lib.mkdir(parents=True)
+    digest_folder = {}
+
+    def compile_while_another_finishes(command, **kwargs):
+        out = Path(command[command.index("-d") + 1])
+        (out / "TransformCheck.class").parent.mkdir(parents=True, exist_ok=True)
+        (out / "TransformCheck.class").write_text("mine")
+        target = out.parent / out.name.split(".")[0]  # the other process renamed its folder first
+        target.mkdir()
+        (target / "TransformCheck.class").write_text("theirs")
+        digest_folder["path"] = target
+        return sp.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(transform_check.subprocess, "run", compile_while_another_finishes)
+    classes = transform_check.compiled_checker(Path("java"), pinot_lib)
+    assert classes == digest_folder["path"]
+    assert (classes / "TransformCheck.class").read_text() == "theirs"
+    assert [p.name for p in classes.parent.iterdir()] == [classes.name]
