@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from realtime_platform.layout import REPO_ROOT
@@ -91,17 +91,22 @@ def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
     return summary
 
 
-def run_all(names: list[str], environ: Mapping[str, str] | None = None) -> list[dict]:
-    """Runs the recipes one after the other; stops at the first failure and passes over the ones not
-    applicable here (as `runner.run_all` does in-process)."""
+def run_each(names: list[str], run_one: Callable[[str], dict]) -> list[dict]:
+    """Runs the recipes one after the other (SQLite takes one writer); stops at the first failure
+    and passes over the ones not applicable here."""
     results = []
     for name in names:
         try:
-            results.append(run_recipe(name, environ))
+            results.append(run_one(name))
         except RecipeNotApplicable as exc:
             log.warning("recipe %s skipped: %s", name, exc)
             results.append({"recipe": name, "skipped": str(exc)})
     return results
+
+
+def run_all(names: list[str], environ: Mapping[str, str] | None = None) -> list[dict]:
+    """`run_each` in the catalog's environment, as the DAG's tasks run the recipes."""
+    return run_each(names, lambda name: run_recipe(name, environ))
 
 
 def main() -> None:

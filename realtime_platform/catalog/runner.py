@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from realtime_platform.catalog import recipes
-from realtime_platform.catalog.environment import RecipeFailed, RecipeNotApplicable
+from realtime_platform.catalog.environment import RecipeFailed, RecipeNotApplicable, run_each
 
 __all__ = ["RecipeFailed", "RecipeNotApplicable", "run_all", "run_recipe"]
 
@@ -134,16 +134,8 @@ def run_recipe(name: str, environ: Mapping[str, str] | None = None) -> dict:
 
 
 def run_all(names: list[str] | None = None, environ: Mapping[str, str] | None = None) -> list[dict]:
-    """Runs the recipes one after the other (SQLite takes one writer); stops at the first failure
-    and passes over the ones not applicable here."""
-    results = []
-    for name in names or recipes.recipe_names():
-        try:
-            results.append(run_recipe(name, environ))
-        except RecipeNotApplicable as exc:
-            log.warning("recipe %s skipped: %s", name, exc)
-            results.append({"recipe": name, "skipped": str(exc)})
-    return results
+    """`environment.run_each` in this process (the recipes' order, skips and first failure alike)."""
+    return run_each(names or recipes.recipe_names(), lambda name: run_recipe(name, environ))
 
 
 # --- the embedded catalog (DataHub Lite) --------------------------------------------------------
