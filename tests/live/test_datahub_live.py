@@ -11,6 +11,7 @@ from realtime_platform.airflow.reports import current_version  # noqa: E402
 from realtime_platform.catalog import environment, recipes, runner  # noqa: E402
 from realtime_platform.trino_client import query  # noqa: E402
 from tests.live.airflow_runs import run_dag  # noqa: E402
+from tests.live.orders import insert_orders, wait_for_cdc  # noqa: E402
 
 pytestmark = pytest.mark.live
 
@@ -37,6 +38,8 @@ def catalog(bootstrapped, tmp_path_factory):
     views and today's TSum patterns exist, so the catalog has something definite to show."""
     import os
 
+    insert_orders(bootstrapped, count=60, seed=25)  # its own orders in the views' window
+    wait_for_cdc(bootstrapped)
     run_dag(bootstrapped, "create_views")
     run_dag(bootstrapped, "tsum_summaries")
     env = {**os.environ, "DATAHUB_STATE_DIR": str(tmp_path_factory.mktemp("datahub"))}

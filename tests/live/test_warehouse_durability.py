@@ -37,6 +37,7 @@ from realtime_platform.local.warehouse import (
 from realtime_platform.trino_client import query
 from tests.live import supervised
 from tests.live.airflow_runs import run_dag
+from tests.live.orders import insert_orders, wait_for_cdc
 from tests.live.polling import STACK_TRANSIENT, wait
 
 pytestmark = pytest.mark.live
@@ -83,6 +84,8 @@ def warehouse(bootstrapped):
     from realtime_platform.local.airflow_client import AirflowClient
 
     cfg = bootstrapped
+    insert_orders(cfg, count=60, seed=26)  # its own orders in the views' window
+    wait_for_cdc(cfg)
     run_dag(cfg, "create_views")
     run_dag(cfg, "tsum_summaries")
     writers = [AirflowClient(cfg, dag_id) for dag_id in WRITERS]
