@@ -49,7 +49,7 @@ def catalog_python(environ: Mapping[str, str] | None = None) -> Path:
     python = Path(given.get("DATAHUB_PYTHON") or CATALOG_VENV.bin("python"))
     if not python.exists():
         raise FileNotFoundError(f"the catalog's Python {python} does not exist: `make install` (or "
-                                "`platformctl install`) builds .venv-datahub from datahub/requirements.txt")
+                                "`platformctl up`) builds .venv-datahub from datahub/requirements.txt")
     return python
 
 
