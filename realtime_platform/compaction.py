@@ -1,15 +1,17 @@
 """Compaction by rebuild: a stream's Pinot table rebuilt from its live rows only (#23).
 
 Pinot 0.11 keeps every key and every version an upsert table has seen; it cannot drop one. A table
-rebuilt now starts consuming the stream's topic at its end and gets every live row from a Debezium
-incremental snapshot, so deleted keys and superseded versions are not in it. Its name stays: the
-bootstrap, the Trino catalog, `status` and the catalog know the table by name. Readers of the
-stream's view must see no gap, so the rebuild goes through a stand-in, `<name>_rebuild`:
+rebuilt now gets every live row from a Debezium snapshot and the changes after it, so deleted keys
+and superseded versions are not in it. Its name stays: the bootstrap, the Trino catalog, `status`
+and the catalog know the table by name. Readers of the stream's view must see no gap, so the
+rebuild goes through a stand-in, `<name>_rebuild`:
 
-1. build the stand-in; once it holds what the table holds, row for row and value for value (through
-   the view's own SELECT), mark it serving and point the view at it;
-2. drop the table and build it again the same way; once it holds what the stand-in holds, point the
-   view back, then drop the stand-in.
+1. build the stand-in from its own feed (compaction_feed: a second connector, its own topic, so the
+   served table takes no snapshot); once it holds what the table holds, row for row and value for
+   value (through the view's own SELECT), mark it serving and point the view at it;
+2. drop the table and build it again from the end of the stream's topic and an incremental snapshot
+   of the stream's connector, which the serving stand-in does not read; once it holds what the
+   stand-in holds, point the view back, then drop the stand-in and its feed.
 
 A view switch is one CREATE OR REPLACE VIEW. A table is dropped only after the Trino queries that
 were running at the switch have ended. The serving mark is kept in Pinot, in the stand-in's table
@@ -25,11 +27,12 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import requests
 
+from realtime_platform import compaction_feed
 from realtime_platform.layout import views_folder
 from realtime_platform.pinot_capacity import TableCapacity, table_capacity
 from realtime_platform.pinot_segments import commit_consuming, consuming
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 STAND_IN_SUFFIX = "_rebuild"
 SERVING = "compactionServing"  # key in the stand-in's metadata.customConfigs: "true" while it serves
 OFFSET_RESET = "stream.kafka.consumer.prop.auto.offset.reset"
+TOPIC = "stream.kafka.topic.name"
 BROKER_RESOURCE_MISSING = 410  # Pinot broker's error code for a table it has no routing for
 BROKER_ATTEMPTS = 3
 FIRST_COMMIT_ROWS = 100_000  # rows a partition at which Pinot commits a new table's first segments
@@ -57,8 +61,9 @@ class CompactionServices:
     controller_url: str
     broker_url: str
     kafka_bootstrap: str
+    connect_url: str
     trino: Callable[[str], list[tuple]]  # one statement, every row fetched
-    postgres: Callable[[str, tuple], None]  # one statement with parameters, committed (the snapshot's signal)
+    postgres: Callable[[str, tuple], list[tuple]]  # one statement with parameters, committed; its rows
 
 
 @dataclass
@@ -67,6 +72,9 @@ class CompactionReport:
     before: TableCapacity
     after: TableCapacity | None = None
     seconds: float = 0.0
+    # (table, documents it gained) for each table that served while the other was built: the changes
+    # written meanwhile, and no snapshot.
+    served_gained: list[tuple[str, int]] = field(default_factory=list)
 
     def describe(self) -> str:
         after = self.after
@@ -76,6 +84,8 @@ class CompactionReport:
             if cap is not None:
                 lines.append(f"  {label:<10} {cap.documents:>12,} {cap.keys:>12,} {cap.live:>12,} "
                              f"{cap.dead_share:>6.0%}")
+        lines += [f"  {table} served while the other was built, and took {gained:,} documents meanwhile"
+                  for table, gained in self.served_gained]
         return "\n".join(lines)
 
 
@@ -162,13 +172,14 @@ def _with_serving(config: dict, serving: bool) -> dict:
     return config
 
 
-def rebuilt_config(config: dict, table: str) -> dict:
-    """`config` (a live realtime table's) for a table named `table` that starts at the topic's end;
-    not serving."""
+def rebuilt_config(config: dict, table: str, topic: str, offset_reset: str = "largest") -> dict:
+    """`config` (a live realtime table's) for a table named `table` consuming `topic`, from its end
+    by default; not serving."""
     config = _with_serving(config, serving=False)
     config["tableName"] = table
     config.setdefault("segmentsConfig", {})["schemaName"] = table
-    config["tableIndexConfig"]["streamConfigs"][OFFSET_RESET] = "largest"
+    streams = config["tableIndexConfig"]["streamConfigs"]
+    streams[TOPIC], streams[OFFSET_RESET] = topic, offset_reset
     return config
 
 
@@ -200,6 +211,8 @@ class _Stream:
     source_table: str
     topic_prefix: str
     offset_reset: str  # the table file's: restored once the rebuilt table consumes
+    connector: str = ""  # the stream's Kafka Connect name
+    topic: str = ""  # the stream's topic
 
 
 def _stream(name: str, repo) -> _Stream:
@@ -214,20 +227,30 @@ def _stream(name: str, repo) -> _Stream:
         raise CompactionError(f"{name} is not an upsert table: it holds no superseded versions to drop")
     streams_config = json.loads(stream.table_file.read_text())["tableIndexConfig"]["streamConfigs"]
     return _Stream(name, stream.manifest.view, tuple(stream.manifest.key), stream.source_table,
-                   stream.connector.config["topic.prefix"], streams_config.get(OFFSET_RESET, "smallest"))
+                   stream.connector.config["topic.prefix"], streams_config.get(OFFSET_RESET, "smallest"),
+                   stream.connector.name, streams_config[TOPIC])
 
 
-def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, schema: dict,
-           partitions: int, timeout_s: float, log: Callable[[str], None]) -> None:
-    """Creates `table` like the live config `like`, consuming from the topic's end, then re-sends
-    every live row into the topic (Debezium's incremental snapshot)."""
+def _feed(svc: CompactionServices, stream: _Stream) -> compaction_feed.Feed:
+    try:
+        config = compaction_feed.stream_connector_config(svc.connect_url, stream.connector)
+    except compaction_feed.FeedError as error:
+        raise CompactionError(str(error)) from error
+    return compaction_feed.feed(stream.connector, config, stream.topic, stand_in_name(stream.name))
+
+
+def _build(svc: CompactionServices, stream: _Stream, table: str, config: dict, schema: dict,
+           partitions: int, timeout_s: float, log: Callable[[str], None],
+           feed: compaction_feed.Feed | None = None) -> None:
+    """Creates `table` with `config`, then has every live row sent to its topic: by starting its own
+    `feed` (a snapshot, then changes), or else by an incremental snapshot of the stream's connector."""
     from realtime_platform.stream_commands import StreamCommandError, incremental_snapshot
 
     controller = svc.controller_url
     if not requests.get(f"{controller}/schemas/{table}", timeout=10).ok:
         _send("POST", f"{controller}/schemas", f"create schema {table}", json={**schema, "schemaName": table})
     for attempt in range(1, BROKER_ATTEMPTS + 1):
-        _send("POST", f"{controller}/tables", f"create table {table}", json=rebuilt_config(like, table))
+        _send("POST", f"{controller}/tables", f"create table {table}", json=config)
         wait(f"{table} consuming in {partitions} partitions",
              lambda: len(consuming(controller, table)) >= partitions, 120, 1)
         try:
@@ -243,12 +266,16 @@ def _build(svc: CompactionServices, stream: _Stream, table: str, like: dict, sch
     else:
         raise CompactionError(f"Pinot's broker does not route queries to {table} after {BROKER_ATTEMPTS} creations: "
                               "restart Pinot, then run the compaction again")
-    topic = like["tableIndexConfig"]["streamConfigs"]["stream.kafka.topic.name"]
-    log(f"pinot table {table}: created, consuming from the end of topic {topic}")
+    streams = config["tableIndexConfig"]["streamConfigs"]
+    log(f"pinot table {table}: created, consuming topic {streams[TOPIC]} from its "
+        f"{'end' if streams[OFFSET_RESET] == 'largest' else 'start'}")
     try:
+        if feed is not None:
+            compaction_feed.start(svc.connect_url, feed, log)
+            return
         incremental_snapshot(svc.kafka_bootstrap, svc.postgres, stream.source_table, stream.topic_prefix,
                              timeout_s, log)
-    except StreamCommandError as error:
+    except (StreamCommandError, compaction_feed.FeedError) as error:
         raise CompactionError(str(error)) from error
 
 
@@ -259,8 +286,8 @@ def _commit_rebuilt(svc: CompactionServices, table: str, log: Callable[[str], No
     segment) is not atomic for a concurrent query: it can miss the row, or count it twice, for a
     moment. A new table commits its first segments at FIRST_COMMIT_ROWS a partition, before Pinot has
     learned their size: a rebuild near that would commit right after the switch, so it is committed
-    now. A smaller one is left consuming: an update within a consuming segment is atomic for a
-    query, and the next snapshot (step 2 re-sends every row through the served stand-in) stays so."""
+    now. A smaller one is left consuming, as a new table of its size would be; no snapshot passes
+    through a serving table (compaction_feed), so nothing else moves its rows while it serves."""
     documents = table_capacity(svc.broker_url, table).documents
     partitions = max(1, len(consuming(svc.controller_url, table)))
     if documents / partitions < FIRST_COMMIT_ROWS / 2:
@@ -333,6 +360,17 @@ def _switch(svc: CompactionServices, stream: _Stream, definition: str, log: Call
     log(f"{stream.view}: reads {reads(definition, stream.name)}")
 
 
+def _wait_slot_dropped(svc: CompactionServices, slot: str) -> None:
+    """The feed's slot goes with its connector's orderly stop; one left behind would keep WAL forever."""
+    try:
+        wait(f"replication slot {slot} dropped", lambda: not svc.postgres(
+            "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (slot,)), 60, 1)
+    except TimeoutError as error:
+        raise CompactionError(f"the table is compacted, but replication slot {slot} was left behind and keeps "
+                              f"PostgreSQL's WAL: drop it as the PostgreSQL admin with "
+                              f"SELECT pg_drop_replication_slot('{slot}')") from error
+
+
 def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 1800,
             log: Callable[[str], None] = print) -> CompactionReport:
     """Rebuilds the stream's Pinot table from its live rows while its view keeps serving (module doc)."""
@@ -355,29 +393,43 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
     before = report.before
     log(f"{name} before: {before.documents:,} documents, {before.keys:,} keys held, {before.live:,} live rows")
 
+    the_feed = _feed(svc, stream)
     if serving_table == name:
-        # Step 1: the stand-in, built from the live rows, then serving.
+        # Step 1: the stand-in, built from its own feed, then serving.
         _drop(controller, stand_in, schema_too=True, log=log)  # what a stopped run left
+        compaction_feed.remove(svc.connect_url, svc.kafka_bootstrap, the_feed, log)
         like, schema = _table_config(controller, name), _get(f"{controller}/schemas/{name}")
-        _build(svc, stream, stand_in, like, schema, len(consuming(controller, name)), timeout_s, log)
+        try:
+            compaction_feed.create_topic(svc.kafka_bootstrap, stream.topic, the_feed.topic)
+        except compaction_feed.FeedError as error:
+            raise CompactionError(str(error)) from error
+        served_from = table_capacity(svc.broker_url, name).documents
+        _build(svc, stream, stand_in, rebuilt_config(like, stand_in, the_feed.topic, "smallest"), schema,
+               len(consuming(controller, name)), timeout_s, log, feed=the_feed)
         _wait_equal(svc, stream, definition, on_table(definition, name, stand_in),
                     f"{stand_in} against {name}", timeout_s, log)
+        report.served_gained.append((name, table_capacity(svc.broker_url, name).documents - served_from))
         _commit_rebuilt(svc, stand_in, log)
         _send("PUT", f"{controller}/tables/{stand_in}", f"mark {stand_in} serving",
               json=_with_serving(_table_config(controller, stand_in), serving=True))
         _switch(svc, stream, on_table(definition, name, stand_in), log)
+    elif not compaction_feed.exists(svc.connect_url, the_feed.connector):
+        raise CompactionError(f"{stream.view} reads {stand_in}, whose feed {the_feed.connector} is gone from "
+                              f"Kafka Connect: run create_views to point the view at {name} again")
 
     # Step 2: the table itself, dropped and built again, then serving again; the stand-in dropped.
     schema = _get(f"{controller}/schemas/{name}")
     _drop(controller, name, schema_too=False, log=log)
     stand_in_config = _table_config(controller, stand_in)
-    _build(svc, stream, name, stand_in_config, schema, len(consuming(controller, stand_in)), timeout_s, log)
+    served_from = table_capacity(svc.broker_url, stand_in).documents
+    _build(svc, stream, name, rebuilt_config(stand_in_config, name, stream.topic), schema,
+           len(consuming(controller, stand_in)), timeout_s, log)
     serving = on_table(definition, name, stand_in)
     _wait_equal(svc, stream, serving, on_table(definition, name, name), f"{name} against {stand_in}", timeout_s, log)
+    report.served_gained.append((stand_in, table_capacity(svc.broker_url, stand_in).documents - served_from))
     _commit_rebuilt(svc, name, log)
     # The table's config as it was: the end-of-topic start only mattered at creation.
-    restored = rebuilt_config(stand_in_config, name)
-    restored["tableIndexConfig"]["streamConfigs"][OFFSET_RESET] = stream.offset_reset
+    restored = rebuilt_config(stand_in_config, name, stream.topic, stream.offset_reset)
     _send("PUT", f"{controller}/tables/{name}", f"update table {name}", json=restored)
     _send("PUT", f"{controller}/tables/{stand_in}", f"unmark {stand_in}",
           json=_with_serving(stand_in_config, serving=False))
@@ -389,6 +441,8 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
     else:
         raise CompactionError(f"{stream.view} kept being switched to {stand_in}: is a create_views run stuck?")
     _drop(controller, stand_in, schema_too=True, log=log)
+    compaction_feed.remove(svc.connect_url, svc.kafka_bootstrap, the_feed, log)
+    _wait_slot_dropped(svc, the_feed.slot)
     report.after = table_capacity(svc.broker_url, name)
     report.seconds = time.monotonic() - started
     log(report.describe())
@@ -400,5 +454,5 @@ def cli_services(cfg) -> CompactionServices:
     from realtime_platform.stream_commands import _postgres_runner
     from realtime_platform.trino_client import query
 
-    return CompactionServices(cfg.pinot_controller.url, cfg.pinot_broker.url, cfg.kafka_bootstrap,
+    return CompactionServices(cfg.pinot_controller.url, cfg.pinot_broker.url, cfg.kafka_bootstrap, cfg.connect.url,
                               trino=lambda sql: query(cfg, sql), postgres=_postgres_runner(cfg))

@@ -281,9 +281,10 @@ def _roll_segments(cfg: PlatformSettings, name: str) -> None:
 
 
 def _postgres_runner(cfg: PlatformSettings):
-    def run(sql: str, params: tuple) -> None:
+    def run(sql: str, params: tuple) -> list[tuple]:
         with psycopg.connect(cfg.postgres_dsn(), autocommit=True) as pg:
-            pg.execute(sql, params)
+            cursor = pg.execute(sql, params)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
     return run
 
 
@@ -291,7 +292,7 @@ def _snapshot(cfg: PlatformSettings, source_table: str, topic_prefix: str, timeo
     incremental_snapshot(cfg.kafka_bootstrap, _postgres_runner(cfg), source_table, topic_prefix, timeout_s)
 
 
-def incremental_snapshot(kafka_bootstrap: str, run_sql: Callable[[str, tuple], None], source_table: str,
+def incremental_snapshot(kafka_bootstrap: str, run_sql: Callable[[str, tuple], object], source_table: str,
                          topic_prefix: str, timeout_s: float, log: Callable[[str], None] = print) -> None:
     """Re-sends every row of the table (a Debezium incremental snapshot, asked for in debezium.signal
     through `run_sql`), while changes go on streaming; waits for the connector's notification that it

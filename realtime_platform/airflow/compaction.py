@@ -46,17 +46,19 @@ def services():
 
     trino_hook, postgres_hook = TrinoHook(trino_conn_id=TRINO_CONN_ID), PostgresHook(postgres_conn_id=POSTGRES_CONN_ID)
 
-    def postgres(sql: str, params: tuple) -> None:
+    def postgres(sql: str, params: tuple) -> list[tuple]:
         connection = postgres_hook.get_conn()
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
+                rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
             connection.commit()
+            return rows
         finally:
             connection.close()
 
     return CompactionServices(os.environ["PINOT_CONTROLLER_URL"], os.environ["PINOT_BROKER_URL"],
-                              os.environ["KAFKA_BOOTSTRAP"],
+                              os.environ["KAFKA_BOOTSTRAP"], os.environ["CONNECT_URL"],
                               trino=lambda sql: run_once(trino_hook.get_conn(), sql), postgres=postgres)
 
 
@@ -80,5 +82,6 @@ def compact_due_streams(dead_share: float, min_documents: int, only: Sequence[st
     for name in chosen:
         report = compact(svc, name, log=log)
         results[name] = {"seconds": round(report.seconds, 1),
-                         "before": vars(report.before), "after": vars(report.after)}
+                         "before": vars(report.before), "after": vars(report.after),
+                         "served_gained": dict(report.served_gained)}
     return results

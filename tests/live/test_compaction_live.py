@@ -16,6 +16,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 import requests
+from confluent_kafka.admin import AdminClient
 
 from realtime_platform.compaction import reads, view_definition
 from realtime_platform.pinot_capacity import table_capacity
@@ -130,6 +131,12 @@ def test_compact_streams_rebuilds_orders_from_live_rows_while_readers_see_every_
     print(f"\ncompaction of orders: {seconds:.0f}s, {readers.reads} reads, {len(readers.errors)} errors, "
           f"{len(readers.wrong)} wrong; {writer.changes} changes written meanwhile ({writer.deletes} deletes)")
     assert state == "success" and first_try_succeeded(client, run_id), tasks
+    report = client.return_value(run_id, "compact")["orders"]
+    print(f"documents each serving table took while the other was built: {report['served_gained']}")
+    # No snapshot passed through a table while it served: each took the changes written meanwhile,
+    # not one more version of every live order (a snapshot through it adds at least before.live).
+    assert set(report["served_gained"]) == {"orders", "orders_rebuild"}, report
+    assert all(0 <= gained < before.live for gained in report["served_gained"].values()), (report, before)
     assert readers.reads >= 10, readers.reads
     assert readers.errors == [] and readers.wrong == [], (readers.errors[:3], readers.wrong[:3], expected)
 
@@ -146,4 +153,9 @@ def test_compact_streams_rebuilds_orders_from_live_rows_while_readers_see_every_
     assert after.documents < before.documents, (before, after)
     assert reads(view_definition(lambda sql: query(cfg, sql), "hive.views.orders"), "orders") == "orders"
     assert "orders_rebuild" not in requests.get(f"{cfg.pinot_controller.url}/tables", timeout=10).json()["tables"]
+    # The stand-in's feed is gone: its connector, its topics and its replication slot.
+    assert not requests.get(f"{cfg.connect.url}/connectors/orders-compaction", timeout=10).ok
+    assert not [t for t in AdminClient({"bootstrap.servers": cfg.kafka_bootstrap}).list_topics(timeout=10).topics
+                if t.startswith("orders_rebuild") or t.endswith("_compaction")]
+    assert postgres_rows(cfg, "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE '%compaction'") == []
     print(f"orders before: {before}\norders after:  {after}")

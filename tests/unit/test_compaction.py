@@ -58,14 +58,21 @@ def live_config() -> dict:
 
 def test_a_rebuilt_table_starts_at_the_topics_end_under_its_own_name_and_does_not_serve():
     original = live_config()
-    config = rebuilt_config(original, "orders_rebuild")
-    assert config["tableName"] == "orders_rebuild"
-    assert config["segmentsConfig"]["schemaName"] == "orders_rebuild"
+    config = rebuilt_config(original, "orders", "orders")
+    assert config["tableName"] == "orders"
+    assert config["segmentsConfig"]["schemaName"] == "orders"
     assert config["tableIndexConfig"]["streamConfigs"][compaction.OFFSET_RESET] == "largest"
-    assert config["tableIndexConfig"]["streamConfigs"]["stream.kafka.topic.name"] == "orders"  # same topic
+    assert config["tableIndexConfig"]["streamConfigs"]["stream.kafka.topic.name"] == "orders"
     assert config["upsertConfig"] == original["upsertConfig"]
     assert not _is_serving(config) and config["metadata"]["customConfigs"] == {"owner": "platform"}
     assert original == live_config()  # the live config is not changed in place
+
+
+def test_the_stand_in_consumes_its_feeds_topic_from_the_start():
+    config = rebuilt_config(live_config(), "orders_rebuild", "orders_rebuild", "smallest")
+    assert config["tableName"] == "orders_rebuild"
+    assert config["tableIndexConfig"]["streamConfigs"]["stream.kafka.topic.name"] == "orders_rebuild"
+    assert config["tableIndexConfig"]["streamConfigs"][compaction.OFFSET_RESET] == "smallest"
 
 
 def test_the_serving_mark_is_set_and_taken_off():
@@ -127,10 +134,11 @@ def test_a_table_the_broker_does_not_route_is_dropped_and_created_again(monkeypa
     monkeypatch.setattr(compaction, "wait", once)
     monkeypatch.setattr("realtime_platform.stream_commands.incremental_snapshot",
                         lambda *args, **kwargs: calls.append("snapshot"))
-    svc = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092",
+    svc = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092", "http://connect",
                                         trino=lambda sql: [], postgres=lambda sql, params: None)
     stream = compaction._Stream("orders", "hive.views.orders", ("order_id",), "public.orders", "app", "smallest")
-    compaction._build(svc, stream, "orders", live_config(), {"schemaName": "orders"}, 1, 60, lambda line: None)
+    config = rebuilt_config(live_config(), "orders", "orders")
+    compaction._build(svc, stream, "orders", config, {"schemaName": "orders"}, 1, 60, lambda line: None)
     assert calls == ["create table orders", "drop orders", "create table orders", "snapshot"]
 
 
@@ -141,7 +149,7 @@ def test_a_rebuilt_table_is_committed_before_serving_only_near_its_first_commit(
     monkeypatch.setattr(compaction, "table_capacity", lambda url, table: TableCapacity(table, documents, 1, 1))
     monkeypatch.setattr(compaction, "consuming", lambda url, table: {"s0", "s1", "s2", "s3"})
     monkeypatch.setattr(compaction, "commit_consuming", lambda url, table: calls.append(table) or {"s0"})
-    svc = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092",
+    svc = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092", "http://connect",
                                         trino=lambda sql: [], postgres=lambda sql, params: None)
     compaction._commit_rebuilt(svc, "orders_rebuild", lambda line: None)
     assert calls == (["orders_rebuild"] if committed else [])
