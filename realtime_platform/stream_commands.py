@@ -199,6 +199,7 @@ def remove(cfg: PlatformSettings, stream: StreamParts, drop_table: bool = False)
 
 
 # --- stream sync --------------------------------------------------------------------------------------
+PROGRESS_EVERY_S = 5  # Debezium notifies every chunk; the log says where it is at most this often
 NOTIFICATIONS_TOPIC = "__debezium-notifications"  # debezium/shared/postgres.json: notification.sink.topic.name
 
 
@@ -313,6 +314,7 @@ def incremental_snapshot(kafka_bootstrap: str, run_sql: Callable[[str, tuple], o
                 (signal, json.dumps({"data-collections": [source_table], "type": "incremental"})))
         log(f"incremental snapshot of {source_table} asked for (signal {signal})")
         deadline, started = time.monotonic() + timeout_s, time.monotonic()
+        next_progress = started
         while time.monotonic() < deadline:
             message = consumer.poll(1)
             value = None if message is None or message.error() else message.value()
@@ -325,7 +327,8 @@ def incremental_snapshot(kafka_bootstrap: str, run_sql: Callable[[str, tuple], o
             if note.get("type") == "TABLE_SCAN_COMPLETED" and extra.get("status") not in ("SUCCEEDED", "EMPTY"):
                 raise StreamCommandError(f"the snapshot of {source_table} ended {extra.get('status')}: see "
                                          f"`platformctl logs connect`")
-            if note.get("type") == "IN_PROGRESS":
+            if note.get("type") == "IN_PROGRESS" and time.monotonic() >= next_progress:
+                next_progress = time.monotonic() + PROGRESS_EVERY_S
                 log(f"  snapshot: read up to key {extra.get('last_processed_key', '?')} "
                     f"of {extra.get('maximum_key', '?')}")
             if note.get("type") == "TABLE_SCAN_COMPLETED":
