@@ -153,3 +153,23 @@ def test_a_rebuilt_table_is_committed_before_serving_only_near_its_first_commit(
                                         trino=lambda sql: [], postgres=lambda sql, params: None)
     compaction._commit_rebuilt(svc, "orders_rebuild", lambda line: None)
     assert calls == (["orders_rebuild"] if committed else [])
+
+
+def test_a_feed_slot_left_behind_fails_the_compaction_and_says_how_to_drop_it(monkeypatch):
+    """A slot keeps PostgreSQL's WAL for good: the compaction must not end quietly with one left."""
+    def once(what, condition, *_, **__):
+        if not (result := condition()):
+            raise TimeoutError(what)
+        return result
+
+    monkeypatch.setattr(compaction, "wait", once)
+    asked = []
+    svc = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092", "http://connect",
+                                        trino=lambda sql: [],
+                                        postgres=lambda sql, params: asked.append(params) or [(1,)])
+    with pytest.raises(CompactionError, match=r"pg_drop_replication_slot\('debezium_orders_compaction'\)"):
+        compaction._wait_slot_dropped(svc, "debezium_orders_compaction")
+    assert asked == [("debezium_orders_compaction",)]
+    gone = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092", "http://connect",
+                                         trino=lambda sql: [], postgres=lambda sql, params: [])
+    compaction._wait_slot_dropped(gone, "debezium_orders_compaction")
