@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import requests
 
+from realtime_platform import kafka_connect
 from realtime_platform.polling import wait
 
 SUFFIX = "_compaction"
@@ -116,14 +117,7 @@ def remove(connect_url: str, kafka_bootstrap: str, the_feed: Feed, log: Callable
     each step idempotent, so a compaction that stopped half-way can call it again."""
     from confluent_kafka.admin import AdminClient
 
-    url = f"{connect_url}/connectors/{the_feed.connector}"
-    if requests.get(url, timeout=10).ok:
-        requests.put(f"{url}/stop", timeout=30).raise_for_status()
-        wait(f"connector {the_feed.connector} stopped", lambda: requests.get(
-            f"{url}/status", timeout=10).json()["connector"]["state"] == "STOPPED", 60, 0.5)
-        # A later feed of the same name must snapshot again, not resume at an LSN of the dropped slot.
-        requests.delete(f"{url}/offsets", timeout=30).raise_for_status()
-        requests.delete(url, timeout=10).raise_for_status()
+    kafka_connect.delete_with_offsets(connect_url, the_feed.connector)
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
     topics = [t for t in (the_feed.topic, the_feed.heartbeat_topic) if t in admin.list_topics(timeout=10).topics]
     for future in admin.delete_topics(topics).values() if topics else ():

@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg
 import requests
 
-from realtime_platform import postgres_tables, stream_config, stream_files
+from realtime_platform import kafka_connect, postgres_tables, stream_config, stream_files
 from realtime_platform.config import REPO_ROOT, PlatformSettings
 from realtime_platform.layout import views_folder
 from realtime_platform.pinot_segments import commit_consuming
@@ -146,15 +146,9 @@ def remove(cfg: PlatformSettings, stream: StreamParts, drop_table: bool = False)
 
     name = stream.name
     if stream.connector:
-        url = f"{cfg.connect.url}/connectors/{stream.connector}"
-        if requests.get(url, timeout=10).ok:
-            # Stop, then forget its source offsets: a later connector of the same name must snapshot
-            # its table, not resume at an LSN of the slot dropped below.
-            requests.put(f"{url}/stop", timeout=10).raise_for_status()
-            wait(f"connector {stream.connector} stopped", lambda: requests.get(
-                f"{url}/status", timeout=10).json()["connector"]["state"] == "STOPPED", 60, 0.5)
-            requests.delete(f"{url}/offsets", timeout=30).raise_for_status()
-            requests.delete(url, timeout=10).raise_for_status()
+        # Its offsets too: a later connector of the same name must snapshot its table, not resume at
+        # an LSN of the slot dropped below.
+        kafka_connect.delete_with_offsets(cfg.connect.url, stream.connector)
         print(f"connector {stream.connector}: deleted with its offsets")
     pinot = cfg.pinot_controller.url
     if name in requests.get(f"{pinot}/tables", timeout=10).json()["tables"]:
