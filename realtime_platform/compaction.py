@@ -360,6 +360,22 @@ def _switch(svc: CompactionServices, stream: _Stream, definition: str, log: Call
     log(f"{stream.view}: reads {reads(definition, stream.name)}")
 
 
+def _resume_feed(svc: CompactionServices, stream: _Stream, the_feed: compaction_feed.Feed,
+                 log: Callable[[str], None]) -> None:
+    """Step 2 resumed: the serving stand-in must still be fed. A feed that is gone (deleted, or its
+    connector lost) is started again; its new snapshot passes through the serving stand-in, which is
+    what the feed normally avoids, but the stand-in is current again rather than stale."""
+    if compaction_feed.exists(svc.connect_url, the_feed.connector):
+        return
+    log(f"the serving stand-in's feed {the_feed.connector} is gone: starting it again (its snapshot passes "
+        f"through the serving stand-in)")
+    try:
+        compaction_feed.remove(svc.connect_url, svc.kafka_bootstrap, the_feed, log, keep_topic=True)
+        compaction_feed.start(svc.connect_url, the_feed, log)
+    except compaction_feed.FeedError as error:
+        raise CompactionError(str(error)) from error
+
+
 def _wait_slot_dropped(svc: CompactionServices, slot: str) -> None:
     """The feed's slot goes with its connector's orderly stop; one left behind would keep WAL forever."""
     try:
@@ -413,9 +429,8 @@ def compact(svc: CompactionServices, name: str, repo=None, timeout_s: float = 18
         _send("PUT", f"{controller}/tables/{stand_in}", f"mark {stand_in} serving",
               json=_with_serving(_table_config(controller, stand_in), serving=True))
         _switch(svc, stream, on_table(definition, name, stand_in), log)
-    elif not compaction_feed.exists(svc.connect_url, the_feed.connector):
-        raise CompactionError(f"{stream.view} reads {stand_in}, whose feed {the_feed.connector} is gone from "
-                              f"Kafka Connect: run create_views to point the view at {name} again")
+    else:
+        _resume_feed(svc, stream, the_feed, log)
 
     # Step 2: the table itself, dropped and built again, then serving again; the stand-in dropped.
     schema = _get(f"{controller}/schemas/{name}")

@@ -88,13 +88,23 @@ def create_topic(kafka_bootstrap: str, like: str, topic: str) -> None:
             future.result(timeout=60)
 
 
-def start(connect_url: str, the_feed: Feed, log: Callable[[str], None]) -> None:
-    """Creates the feed's connector and waits until its task runs; its snapshot follows on its own."""
-    url = f"{connect_url}/connectors/{the_feed.connector}/config"
-    response = requests.put(url, json=the_feed.config, timeout=60)
+def _ok(response: requests.Response, what: str) -> None:
     if not response.ok:
-        raise FeedError(f"Kafka Connect refused the feed {the_feed.connector}: HTTP {response.status_code} "
-                        f"{response.text[:500]}")
+        raise FeedError(f"Kafka Connect refused to {what}: HTTP {response.status_code} {response.text[:500]}")
+
+
+def start(connect_url: str, the_feed: Feed, log: Callable[[str], None]) -> None:
+    """Creates the feed's connector stopped, clears any source offsets Connect still keeps under its
+    name (a feed deleted without `remove` leaves them, and a connector that finds offsets skips its
+    snapshot), then resumes it and waits until its task runs; its snapshot follows on its own."""
+    url = f"{connect_url}/connectors/{the_feed.connector}"
+    _ok(requests.post(f"{connect_url}/connectors", timeout=60, json={
+        "name": the_feed.connector, "config": the_feed.config, "initial_state": "STOPPED"}),
+        f"create the feed {the_feed.connector}")
+    wait(f"connector {the_feed.connector} created stopped", lambda: (r := requests.get(
+        f"{url}/status", timeout=10)).ok and r.json()["connector"]["state"] == "STOPPED", 60, 0.5)
+    _ok(requests.delete(f"{url}/offsets", timeout=30), f"clear the offsets of {the_feed.connector}")
+    _ok(requests.put(f"{url}/resume", timeout=30), f"resume {the_feed.connector}")
 
     def running() -> bool:
         response = requests.get(f"{connect_url}/connectors/{the_feed.connector}/status", timeout=10)
@@ -112,12 +122,16 @@ def start(connect_url: str, the_feed: Feed, log: Callable[[str], None]) -> None:
         f"{the_feed.topic} (slot {the_feed.slot})")
 
 
-def remove(connect_url: str, kafka_bootstrap: str, the_feed: Feed, log: Callable[[str], None]) -> None:
-    """Stops the feed (its slot is dropped at the stop), forgets its offsets, deletes it and its topics;
-    each step idempotent, so a compaction that stopped half-way can call it again."""
+def remove(connect_url: str, kafka_bootstrap: str, the_feed: Feed, log: Callable[[str], None],
+           keep_topic: bool = False) -> None:
+    """Stops the feed (its slot is dropped at the stop), forgets its offsets, deletes it and its topics
+    (`keep_topic`: the stand-in's topic stays, for a stand-in that still consumes it); each step
+    idempotent, so a compaction that stopped half-way can call it again."""
     from confluent_kafka.admin import AdminClient
 
     kafka_connect.delete_with_offsets(connect_url, the_feed.connector)
+    if keep_topic:
+        return
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
     topics = [t for t in (the_feed.topic, the_feed.heartbeat_topic) if t in admin.list_topics(timeout=10).topics]
     for future in admin.delete_topics(topics).values() if topics else ():

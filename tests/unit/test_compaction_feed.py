@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
-from realtime_platform import compaction_feed
+from realtime_platform import compaction, compaction_feed
 from realtime_platform.config import REPO_ROOT
 
 
@@ -53,3 +54,64 @@ def test_the_feed_renames_the_topic_after_the_streams_own_routing_and_keying():
 def test_a_connector_without_transforms_gets_the_router_alone():
     feed = compaction_feed.feed("t", {"topic.prefix": "p", "slot.name": "s"}, "t", "t_rebuild")
     assert feed.config["transforms"] == compaction_feed.ROUTER
+
+
+class FakeConnect:
+    """Kafka Connect's REST answers for one connector, recording each call."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+        self.state = None  # no connector yet
+
+    def _answer(self, status: int, body: dict | None = None):
+        return SimpleNamespace(ok=status < 300, status_code=status, text="", json=lambda: body or {})
+
+    def request(self, method: str, url: str, **kwargs):
+        path = url.removeprefix("http://connect")
+        self.calls.append(f"{method} {path}")
+        if method == "POST" and path == "/connectors":
+            self.state = kwargs["json"]["initial_state"]
+            return self._answer(201)
+        if path.endswith("/status"):
+            if self.state is None:
+                return self._answer(404)
+            tasks = [{"state": self.state}] if self.state == "RUNNING" else []
+            return self._answer(200, {"connector": {"state": self.state}, "tasks": tasks})
+        if path.endswith("/resume"):
+            self.state = "RUNNING"
+        return self._answer(200)
+
+
+def test_a_feed_starts_stopped_and_forgets_offsets_connect_kept_under_its_name(monkeypatch):
+    """A connector that finds offsets under its name resumes there and skips its snapshot: a feed
+    deleted without `remove` would then leave the stand-in without the rows changed meanwhile."""
+    connect = FakeConnect()
+    for verb in ("GET", "POST", "PUT", "DELETE"):
+        monkeypatch.setattr(compaction_feed.requests, verb.lower(),
+                            lambda url, _verb=verb, **kw: connect.request(_verb, url, **kw))
+    monkeypatch.setattr(compaction_feed, "wait", lambda what, condition, *a, **k: condition() or condition())
+    the_feed = compaction_feed.feed("orders", stream_connector("orders"), "orders", "orders_rebuild")
+    compaction_feed.start("http://connect", the_feed, lambda line: None)
+    url = "/connectors/orders-compaction"
+    assert [c for c in connect.calls if not c.endswith("/status")] == [
+        "POST /connectors", f"DELETE {url}/offsets", f"PUT {url}/resume"]
+    assert connect.state == "RUNNING"
+
+
+def test_step_2_resumed_starts_a_feed_that_is_gone_and_leaves_a_running_one(monkeypatch):
+    calls = []
+    monkeypatch.setattr(compaction_feed, "exists", lambda url, name: calls.append("exists") or present)
+    monkeypatch.setattr(compaction_feed, "remove", lambda *a, keep_topic=False, **k: calls.append(f"remove {keep_topic}"))
+    monkeypatch.setattr(compaction_feed, "start", lambda *a, **k: calls.append("start"))
+    svc = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092", "http://connect",
+                                        trino=lambda sql: [], postgres=lambda sql, params: [])
+    stream = compaction._Stream("orders", "hive.views.orders", ("order_id",), "public.orders", "app", "smallest",
+                                "orders", "orders")
+    the_feed = compaction_feed.feed("orders", stream_connector("orders"), "orders", "orders_rebuild")
+    present = True
+    compaction._resume_feed(svc, stream, the_feed, lambda line: None)
+    assert calls == ["exists"]
+    calls.clear()
+    present = False
+    compaction._resume_feed(svc, stream, the_feed, lambda line: None)
+    assert calls == ["exists", "remove True", "start"]  # the stand-in's topic stays: it still consumes it
