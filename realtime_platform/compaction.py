@@ -211,8 +211,8 @@ class _Stream:
     source_table: str
     topic_prefix: str
     offset_reset: str  # the table file's: restored once the rebuilt table consumes
-    connector: str = ""  # the stream's Kafka Connect name
-    topic: str = ""  # the stream's topic
+    connector: str  # the stream's Kafka Connect name
+    topic: str
 
 
 def _stream(name: str, repo) -> _Stream:

@@ -136,7 +136,8 @@ def test_a_table_the_broker_does_not_route_is_dropped_and_created_again(monkeypa
                         lambda *args, **kwargs: calls.append("snapshot"))
     svc = compaction.CompactionServices("http://controller", "http://broker", "kafka:9092", "http://connect",
                                         trino=lambda sql: [], postgres=lambda sql, params: None)
-    stream = compaction._Stream("orders", "hive.views.orders", ("order_id",), "public.orders", "app", "smallest")
+    stream = compaction._Stream("orders", "hive.views.orders", ("order_id",), "public.orders", "app", "smallest",
+                                "orders", "orders")
     config = rebuilt_config(live_config(), "orders", "orders")
     compaction._build(svc, stream, "orders", config, {"schemaName": "orders"}, 1, 60, lambda line: None)
     assert calls == ["create table orders", "drop orders", "create table orders", "snapshot"]
